@@ -1,0 +1,1 @@
+namespace VideoDataset.Tasks; internal static class Placeholder {}
