@@ -17,9 +17,10 @@ public static class TorchConvert
     /// <summary>A CPU tensor with the file's dtype and shape (the bytes are copied).</summary>
     public static Tensor ToTorch(TensorData data)
     {
-        // Build as raw bytes, then reinterpret: works for every dtype, including bf16.
-        var bytes = torch.tensor(data.Bytes, dtype: ScalarType.Byte);
-        return bytes.view(ToScalarType(data.DType)).reshape(data.Shape);
+        // Fill the storage byte for byte: works for every dtype, including bf16.
+        var tensor = torch.empty(data.Shape, ToScalarType(data.DType));
+        data.Bytes.CopyTo(tensor.bytes);
+        return tensor;
     }
 
     /// <summary>Copies a tensor (any device, any float dtype) into a file-ready <see cref="TensorData"/> of <paramref name="dtype"/>.</summary>
@@ -27,7 +28,7 @@ public static class TorchConvert
     {
         using var scope = torch.NewDisposeScope();
         var cpu = tensor.detach().to(ToScalarType(dtype)).cpu().contiguous();
-        byte[] bytes = cpu.view(ScalarType.Byte).data<byte>().ToArray();
+        byte[] bytes = cpu.bytes.ToArray();
         return new TensorData(dtype, cpu.shape, bytes);
     }
 }
