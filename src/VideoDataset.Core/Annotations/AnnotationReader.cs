@@ -1,0 +1,290 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.IO;
+
+namespace VideoDataset.Core.Annotations;
+
+/// <summary>What an annotation file holds: its valid lines, and every problem of the others.</summary>
+public sealed record AnnotationSet(IReadOnlyList<AnnotationEntry> Entries, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
+}
+
+/// <summary>
+/// Reads the JSON Lines annotation file of DESIGN §1. Every line is checked, so one run reports
+/// every bad line; a bad line is left out of the entries and the others go on.
+/// </summary>
+public static partial class AnnotationReader
+{
+    // Codes of the annotation checks (VDS1xxx).
+    public const string MalformedJson = "VDS1001";
+    public const string NotAnObject = "VDS1002";
+    public const string BadVideoField = "VDS1003";
+    public const string BadFlags = "VDS1004";
+    public const string FlagLengthMismatch = "VDS1005";
+    public const string MissingText = "VDS1006";
+    public const string ExtraText = "VDS1007";
+    public const string VideoNotFound = "VDS1008";
+    public const string DuplicateVideo = "VDS1009";
+    public const string PathOutsideEpisodeDir = "VDS1010";
+    public const string TextCountMismatch = "VDS1011"; // reported by the latent stage, which knows the video's length
+    public const string NoSegments = "VDS1012";
+    public const string InvalidUtf8 = "VDS1013";
+    public const string FileMissing = "VDS1014";
+    public const string DuplicateOutput = "VDS1015";
+    public const string DuplicateKey = "VDS1016";
+    public const string BadText = "VDS1017";
+
+    [GeneratedRegex(@"^text_(0|[1-9][0-9]{0,5})$")]
+    private static partial Regex TextKey();
+
+    public static AnnotationSet Read(string annotationFile, string episodeDir)
+    {
+        var entries = new List<AnnotationEntry>();
+        var diagnostics = new List<Diagnostic>();
+        string file = Path.GetFullPath(annotationFile);
+        if (!File.Exists(file))
+        {
+            diagnostics.Add(Diagnostic.Error(FileMissing, file, 0, 0, $"The annotation file was not found (AnnotationFile = '{annotationFile}')."));
+            return new AnnotationSet(entries, diagnostics);
+        }
+        string root = Path.GetFullPath(episodeDir);
+        byte[] bytes = File.ReadAllBytes(file);
+        var seenVideos = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seenOutputs = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        int lineNumber = 0, start = 0;
+        if (bytes.AsSpan().StartsWith(new byte[] { 0xEF, 0xBB, 0xBF })) start = 3; // a UTF-8 BOM is tolerated
+        while (start <= bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0) end = bytes.Length;
+            lineNumber++;
+            var line = bytes.AsMemory(start, end - start);
+            if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1]; // CRLF files
+            start = end + 1;
+            if (IsBlank(line.Span)) continue;
+            var entry = ReadLine(file, lineNumber, line, root, diagnostics);
+            if (entry is null) continue;
+            if (seenVideos.TryGetValue(entry.Video, out int first))
+            {
+                diagnostics.Add(Diagnostic.Error(DuplicateVideo, file, lineNumber, 1, $"Video '{entry.Video}' is annotated twice: expected one line per video, found another on line {first}."));
+                continue;
+            }
+            if (seenOutputs.TryGetValue(entry.LatentRelativePath, out int other))
+            {
+                diagnostics.Add(Diagnostic.Error(DuplicateOutput, file, lineNumber, 1, $"Video '{entry.Video}' would write '{entry.LatentRelativePath}', which line {other}'s video also writes: video names must differ by more than their extension."));
+                continue;
+            }
+            seenVideos[entry.Video] = lineNumber;
+            seenOutputs[entry.LatentRelativePath] = lineNumber;
+            entries.Add(entry);
+        }
+        return new AnnotationSet(entries, diagnostics);
+    }
+
+    static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        foreach (byte b in line) if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
+        return true;
+    }
+
+    /// <summary>1-based column of a byte offset in the line, counted in characters.</summary>
+    static int Column(ReadOnlyMemory<byte> line, long byteOffset) =>
+        Encoding.UTF8.GetCharCount(line.Span[..(int)Math.Min(byteOffset, line.Length)]) + 1;
+
+    sealed record Property(string Name, JsonElement Value, int Column);
+
+    static AnnotationEntry? ReadLine(string file, int lineNumber, ReadOnlyMemory<byte> line, string root, List<Diagnostic> diagnostics)
+    {
+        void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, lineNumber, col, message));
+
+        int bad = FirstInvalidUtf8(line.Span);
+        if (bad >= 0)
+        {
+            Error(InvalidUtf8, Column(line, bad), $"The line is not valid UTF-8 (byte 0x{line.Span[bad]:X2} at byte {bad + 1}).");
+            return null;
+        }
+
+        var properties = new List<Property>();
+        try
+        {
+            var reader = new Utf8JsonReader(line.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                Error(NotAnObject, Column(line, reader.TokenStartIndex), $"Expected a JSON object ({{\"video\": ..., \"text_0\": ...}}), found {Describe(reader.TokenType)}.");
+                return null;
+            }
+            var names = new Dictionary<string, int>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                int nameColumn = Column(line, reader.TokenStartIndex);
+                reader.Read();
+                int valueColumn = Column(line, reader.TokenStartIndex);
+                using var value = JsonDocument.ParseValue(ref reader);
+                if (names.TryGetValue(name, out int firstColumn))
+                {
+                    Error(DuplicateKey, nameColumn, $"Key \"{name}\" appears twice in the object (first at column {firstColumn}); expected each key once.");
+                    return null;
+                }
+                names[name] = nameColumn;
+                properties.Add(new Property(name, value.RootElement.Clone(), valueColumn));
+            }
+            if (reader.Read())
+            {
+                Error(MalformedJson, Column(line, reader.TokenStartIndex), $"Expected the end of the line after the object, found {Describe(reader.TokenType)}.");
+                return null;
+            }
+        }
+        catch (JsonException e)
+        {
+            Error(MalformedJson, Column(line, e.BytePositionInLine ?? 0), $"Malformed JSON: {Trim(e.Message)}");
+            return null;
+        }
+
+        Property? Find(string name) => properties.FirstOrDefault(p => p.Name == name);
+        int errorsBefore = diagnostics.Count;
+
+        // video (or its alias mp4)
+        var video = Find("video");
+        var alias = Find("mp4");
+        string? videoName = null;
+        int videoColumn = 1;
+        if (video is null && alias is null)
+            Error(BadVideoField, 1, "Missing \"video\": expected the video's path relative to EpisodeDir (or \"mp4\").");
+        else if (video is not null && alias is not null && !(video.Value.ValueKind == JsonValueKind.String && alias.Value.ValueKind == JsonValueKind.String && video.Value.GetString() == alias.Value.GetString()))
+            Error(BadVideoField, alias.Column, "Both \"video\" and \"mp4\" are given and differ: expected one path.");
+        else
+        {
+            var p = (video ?? alias)!;
+            videoColumn = p.Column;
+            if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.Value.GetString()))
+                Error(BadVideoField, p.Column, $"\"{p.Name}\" must be a non-empty string path, found {Describe(p.Value)}.");
+            else videoName = p.Value.GetString();
+        }
+
+        bool[]? starts = ReadFlags(Find("scene_start"), "scene_start", Error);
+        bool[]? ends = ReadFlags(Find("scene_end"), "scene_end", Error);
+        if (starts is not null && ends is not null && starts.Length != ends.Length)
+            Error(FlagLengthMismatch, Find("scene_end")!.Column, $"\"scene_end\" has {ends.Length} entries but \"scene_start\" has {starts.Length}: expected one flag per segment in both.");
+
+        // Texts: text_0 .. text_{n-1}, n = the flag arrays' length.
+        var texts = new SortedDictionary<int, Property>();
+        foreach (var p in properties)
+        {
+            var m = TextKey().Match(p.Name);
+            if (m.Success) texts[int.Parse(m.Groups[1].Value)] = p;
+            else if (p.Name.StartsWith("text_", StringComparison.Ordinal))
+                Error(BadText, p.Column, $"Unexpected key \"{p.Name}\": expected text_0, text_1, ... (one per segment).");
+        }
+        int? n = starts is not null && ends is not null && starts.Length == ends.Length ? starts.Length : null;
+        var textValues = new List<string>();
+        if (n == 0)
+            Error(NoSegments, Find("scene_start")!.Column, "The flag arrays are empty: expected at least one segment (one text per 3-second segment).");
+        if (n is int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (!texts.TryGetValue(i, out var t))
+                    Error(MissingText, 1, $"Missing \"text_{i}\": the flag arrays have {count} entries, so text_0..text_{count - 1} are expected.");
+                else if (t.Value.ValueKind != JsonValueKind.String)
+                    Error(BadText, t.Column, $"\"text_{i}\" must be a string, found {Describe(t.Value)}.");
+                else textValues.Add(t.Value.GetString()!);
+            }
+            foreach (var (i, t) in texts)
+                if (i >= count)
+                    Error(ExtraText, t.Column, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
+        }
+
+        string? videoPath = null;
+        if (videoName is not null)
+        {
+            var (normalised, problem) = EpisodePath.Normalise(videoName);
+            if (problem is not null) Error(PathOutsideEpisodeDir, videoColumn, problem);
+            else
+            {
+                videoName = normalised;
+                videoPath = Path.Combine(root, normalised!);
+                if (!File.Exists(videoPath))
+                    Error(VideoNotFound, videoColumn, $"Video not found: expected a file at '{videoPath}'.");
+                else if (!EpisodePath.StaysInside(root, videoPath))
+                    Error(PathOutsideEpisodeDir, videoColumn, $"'{videoName}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
+            }
+        }
+
+        if (diagnostics.Count != errorsBefore || n is null || videoPath is null) return null;
+        return new AnnotationEntry(lineNumber, videoName!, videoPath, textValues, starts!, ends!);
+    }
+
+    static bool[]? ReadFlags(Property? p, string name, Action<string, int, string> error)
+    {
+        if (p is null)
+        {
+            error(BadFlags, 1, $"Missing \"{name}\": expected an array of booleans, one per segment.");
+            return null;
+        }
+        if (p.Value.ValueKind != JsonValueKind.Array)
+        {
+            error(BadFlags, p.Column, $"\"{name}\" must be an array of booleans, found {Describe(p.Value)}.");
+            return null;
+        }
+        var flags = new List<bool>();
+        int index = 0;
+        foreach (var item in p.Value.EnumerateArray())
+        {
+            if (item.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                error(BadFlags, p.Column, $"\"{name}\"[{index}] must be true or false, found {Describe(item)}.");
+                return null;
+            }
+            flags.Add(item.GetBoolean());
+            index++;
+        }
+        return flags.ToArray();
+    }
+
+    static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{Shorten(e.GetString()!)}\"",
+        JsonValueKind.Number => $"the number {e.GetRawText()}",
+        JsonValueKind.True or JsonValueKind.False => e.GetRawText(),
+        JsonValueKind.Null => "null",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => e.ValueKind.ToString(),
+    };
+
+    static string Describe(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "another object",
+        _ => t.ToString(),
+    };
+
+    static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    // System.Text.Json's messages end with position details we already give in canonical form.
+    static string Trim(string message)
+    {
+        int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return at > 0 ? message[..at].TrimEnd() : message;
+    }
+
+    static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        for (int i = 0; i < bytes.Length;)
+        {
+            if (Rune.DecodeFromUtf8(bytes[i..], out _, out int consumed) != System.Buffers.OperationStatus.Done) return i;
+            i += consumed;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,143 @@
+using VideoDataset.Core.Annotations;
+using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Staleness;
+
+namespace VideoDataset.Core.Dataset;
+
+/// <summary>A video's latent: where it goes and the key it must record to be fresh.</summary>
+public sealed record PlannedLatent(AnnotationEntry Entry, string OutputPath, string RelativePath, string Key, string VideoSha256, string StampPath)
+{
+    public Dictionary<string, string> Metadata(string recipe) => new()
+    {
+        ["videodataset"] = "1", ["stage"] = "latents", ["key"] = Key, ["video"] = Entry.Video,
+        ["video_sha256"] = VideoSha256, ["recipe_sha256"] = Recipes.Sha256Hex(recipe),
+    };
+}
+
+/// <summary>One distinct encoded string: content-addressed, so its path changes whenever its key does.</summary>
+public sealed record PlannedText(string Text, string Key, string OutputPath, string RelativePath)
+{
+    public Dictionary<string, string> Metadata() => new()
+    {
+        ["videodataset"] = "1", ["stage"] = "text", ["key"] = Key, ["text"] = Text,
+    };
+}
+
+/// <summary>One manifest-&lt;L&gt;s.jsonl: its lines in annotation order.</summary>
+public sealed record PlannedManifest(int Seconds, string OutputPath, IReadOnlyList<ManifestLine> Lines)
+{
+    /// <summary>The full manifest, every line included.</summary>
+    public string Content => ManifestWriter.Render(Lines);
+
+    /// <summary>The manifest of the lines whose outputs all exist (a failed video is left out, not faked).</summary>
+    public string ContentOfBuilt(string datasetDir) => ManifestWriter.Render(Lines.Where(l =>
+        File.Exists(Path.Combine(datasetDir, l.VidEmb)) && l.TextChunkEmb.All(t => File.Exists(Path.Combine(datasetDir, t)))));
+}
+
+/// <summary>
+/// Everything a build should produce, decided from annotations, input content and recipes, without
+/// loading a model. Tasks and verification share it, so they agree on what is fresh.
+/// </summary>
+public sealed class DatasetPlan
+{
+    public const string ModelFolderMissing = "VDS5001";
+    public const string NoModelNamed = "VDS5002";
+
+    public required DatasetSettings Settings { get; init; }
+    public required AnnotationSet Annotations { get; init; }
+    public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
+    public required string LatentRecipe { get; init; }
+    public required string TextRecipe { get; init; }
+    public required IReadOnlyList<PlannedLatent> Latents { get; init; }
+    public required IReadOnlyList<PlannedText> Texts { get; init; }
+    public required IReadOnlyList<PlannedManifest> Manifests { get; init; }
+
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
+
+    public static string TextRelativePath(string key) => $"text/{key[..2]}/{key}.pt";
+
+    /// <summary>Diagnostics about the model folders (a dataset that names no model is an error, DESIGN §3).</summary>
+    public static List<Diagnostic> CheckModels(DatasetSettings s, string projectFile)
+    {
+        var problems = new List<Diagnostic>();
+        if (s.ResolvedVaeDir == "" || s.ResolvedT5Dir == "" || s.ResolvedTokenizerDir == "")
+        {
+            problems.Add(Diagnostic.Error(NoModelNamed, projectFile, 0, 0,
+                "No model is named: set ModelDir to a diffusers CogVideoX snapshot (vae/, text_encoder/, tokenizer/), or to 'tiny' for the small test models, or set VaeModelDir, T5ModelDir and TokenizerDir."));
+            return problems;
+        }
+        void Need(string dir, string what, params string[] anyOf)
+        {
+            if (!anyOf.Any(f => File.Exists(Path.Combine(dir, f))))
+                problems.Add(Diagnostic.Error(ModelFolderMissing, dir, 0, 0, $"The {what} folder lacks its files: expected {string.Join(" or ", anyOf)} in '{dir}'."));
+        }
+        Need(s.ResolvedVaeDir, "VAE", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json");
+        Need(s.ResolvedVaeDir, "VAE", "config.json");
+        Need(s.ResolvedT5Dir, "T5", "model.safetensors", "model.safetensors.index.json");
+        Need(s.ResolvedT5Dir, "T5", "config.json");
+        Need(s.ResolvedTokenizerDir, "tokenizer", "spiece.model");
+        return problems;
+    }
+
+    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile)
+    {
+        var annotations = AnnotationReader.Read(s.AnnotationFile, s.EpisodeDir);
+        var diagnostics = new List<Diagnostic>(annotations.Diagnostics);
+        var modelProblems = CheckModels(s, projectFile);
+        diagnostics.AddRange(modelProblems);
+
+        string numerics = Recipes.Numerics(s.TorchDevice, s.CudaBuild);
+        string latentRecipe = "", textRecipe = "";
+        if (modelProblems.Count == 0)
+        {
+            latentRecipe = Recipes.Latents(Recipes.ModelIdentity(s.ResolvedVaeDir, Recipes.WeightFiles(s.ResolvedVaeDir), contentHashes),
+                s.Fps, s.SegmentSeconds, s.FrameWidth, s.FrameHeight, s.VaeChunkFrames, numerics);
+            textRecipe = Recipes.Text(Recipes.ModelIdentity(s.ResolvedT5Dir, Recipes.WeightFiles(s.ResolvedT5Dir), contentHashes),
+                Recipes.ModelIdentity(s.ResolvedTokenizerDir, Recipes.TokenizerFiles(s.ResolvedTokenizerDir), contentHashes),
+                s.TextMaxLength, numerics);
+        }
+
+        // Content hashes of the videos (cached by size and time; the first build reads them, in parallel).
+        var entries = annotations.Entries;
+        var videoHashes = new string[entries.Count];
+        Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) },
+            i => videoHashes[i] = contentHashes.Get(entries[i].VideoPath, FileStampCache.Sha256OfFile));
+
+        var latents = new List<PlannedLatent>(entries.Count);
+        var texts = new Dictionary<string, PlannedText>(StringComparer.Ordinal);
+        var manifestLines = new SortedDictionary<int, List<ManifestLine>>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            string rel = e.LatentRelativePath;
+            string key = Recipes.Key(latentRecipe, videoHashes[i]);
+            var latent = new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i],
+                Path.Combine(s.IntermediateDir, "stamps", rel + ".key"));
+            latents.Add(latent);
+            var textPaths = new List<string>(e.Segments);
+            foreach (string encoded in e.EncodedTexts())
+            {
+                if (!texts.TryGetValue(encoded, out var t))
+                {
+                    string tkey = Recipes.Key(textRecipe, encoded);
+                    string trel = TextRelativePath(tkey);
+                    texts[encoded] = t = new PlannedText(encoded, tkey, Path.Combine(s.DatasetDir, trel), trel);
+                }
+                textPaths.Add(t.RelativePath);
+            }
+            int seconds = e.Segments * s.SegmentSeconds;
+            if (!manifestLines.TryGetValue(seconds, out var list)) manifestLines[seconds] = list = new();
+            list.Add(new ManifestLine(rel, textPaths, e.Video));
+        }
+
+        var manifests = manifestLines.Select(kv => new PlannedManifest(kv.Key,
+            Path.Combine(s.DatasetDir, ManifestWriter.FileName(kv.Key)), kv.Value)).ToList();
+
+        return new DatasetPlan
+        {
+            Settings = s, Annotations = annotations, Diagnostics = diagnostics,
+            LatentRecipe = latentRecipe, TextRecipe = textRecipe,
+            Latents = latents, Texts = texts.Values.ToList(), Manifests = manifests,
+        };
+    }
+}

@@ -1,1 +1,0 @@
-namespace VideoDataset.Tasks; internal static class Placeholder {}

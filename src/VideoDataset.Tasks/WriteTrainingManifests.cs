@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using VideoDataset.Core.IO;
+
+namespace VideoDataset.Tasks;
+
+/// <summary>
+/// Writes manifest-&lt;L&gt;s.jsonl, one per video length, in annotation order, only when its content
+/// changes. A line appears only once all its outputs exist; manifests of lengths no longer
+/// annotated are removed, so the trainer never reads a stale list.
+/// </summary>
+public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.Task, IIncrementalTask
+{
+    [Required] public ITaskItem Settings { get; set; } = null!;
+    [Required] public string ProjectFile { get; set; } = "";
+    public bool FailIfNotIncremental { get; set; }
+    [Output] public ITaskItem[] Manifests { get; set; } = [];
+
+    [GeneratedRegex(@"^manifest-[0-9]+s\.jsonl$")]
+    internal static partial Regex ManifestName();
+
+    public override bool Execute()
+    {
+        var settings = TaskSupport.ReadSettings(Settings);
+        var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
+        var written = new List<ITaskItem>();
+        foreach (var manifest in plan.Manifests)
+        {
+            string content = manifest.ContentOfBuilt(settings.DatasetDir);
+            if (content == "" && !File.Exists(manifest.OutputPath)) continue;
+            bool same = File.Exists(manifest.OutputPath) && File.ReadAllText(manifest.OutputPath) == content;
+            if (!same)
+            {
+                if (FailIfNotIncremental) { Log.Error("VDS5020", manifest.OutputPath, "Stale: the manifest would be rewritten."); continue; }
+                AtomicFile.WriteTextIfDifferent(manifest.OutputPath, content);
+                int lines = content.Count(c => c == '\n');
+                Log.LogMessage(MessageImportance.High, $"VideoDataset: wrote {Path.GetFileName(manifest.OutputPath)} ({lines} of {manifest.Lines.Count} videos).");
+            }
+            written.Add(new TaskItem(manifest.OutputPath));
+        }
+        var planned = plan.Manifests.Select(m => Path.GetFileName(m.OutputPath)).ToHashSet(StringComparer.Ordinal);
+        if (Directory.Exists(settings.DatasetDir))
+            foreach (string old in Directory.EnumerateFiles(settings.DatasetDir, "manifest-*s.jsonl"))
+            {
+                string name = Path.GetFileName(old);
+                if (!ManifestName().IsMatch(name) || planned.Contains(name)) continue;
+                if (FailIfNotIncremental) { Log.Error("VDS5020", old, "Stale: this manifest's length is no longer annotated; it would be removed."); continue; }
+                File.Delete(old);
+                Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {name}: no video of that length is annotated now.");
+            }
+        Manifests = written.ToArray();
+        return !Log.HasLoggedErrors;
+    }
+}
