@@ -1,0 +1,85 @@
+using System.Text;
+
+namespace VideoDataset.Core.IO;
+
+/// <summary>
+/// Writes files so that a reader, or a later build after a kill at any point, sees either the old
+/// file or the complete new one, never half a file: the bytes go to a temporary file in the same
+/// folder (same file system, so the final rename is atomic), are flushed to disk, and only then
+/// replace the target.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Part of every temporary file's name (<c>&lt;name&gt;.vdstmp-&lt;random&gt;</c>), so Clean can find leftovers of killed builds.</summary>
+    public const string TempMarker = ".vdstmp-";
+
+    // Like MSBuild's Copy task: a virus scanner or indexer may hold the target open for a moment.
+    const int RenameRetries = 5;
+    const int RenameRetryDelayMilliseconds = 200;
+
+    static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, creating its folder; on any failure the target is untouched and no temporary file remains.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string fullPath = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder, Path.GetFileName(fullPath) + TempMarker + Path.GetRandomFileName().Replace(".", ""));
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true); // the data must be on disk before the rename makes it visible
+            }
+            MoveWithRetries(temp, fullPath);
+        }
+        finally
+        {
+            // Reached with the temp still present only when writing or renaming failed.
+            try { if (File.Exists(temp)) File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Write(path, s => s.Write(bytes));
+    }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte order mark.</summary>
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Utf8NoBom.GetBytes(text));
+
+    /// <summary>
+    /// Writes <paramref name="text"/> (UTF-8, no BOM) unless the file already holds exactly those bytes;
+    /// then the file and its timestamp stay as they are, so timestamp-based consumers see no change
+    /// (MSBuild's WriteLinesToFile WriteOnlyWhenDifferent). Returns whether it wrote.
+    /// </summary>
+    public static bool WriteTextIfDifferent(string path, string text)
+    {
+        byte[] bytes = Utf8NoBom.GetBytes(text);
+        if (File.Exists(path) && new FileInfo(path).Length == bytes.LongLength
+            && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+            return false;
+        WriteAllBytes(path, bytes);
+        return true;
+    }
+
+    static void MoveWithRetries(string source, string destination)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                File.Move(source, destination, overwrite: true);
+                return;
+            }
+            catch (IOException) when (attempt < RenameRetries)
+            {
+                Thread.Sleep(RenameRetryDelayMilliseconds);
+            }
+        }
+    }
+}
