@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VideoDataset.Core.Models.Vae;
+
+/// <summary>diffusers <c>CogVideoXDownBlock3D</c>: <c>resnets.N</c>, then <c>downsamplers.0</c> unless it is the last block.</summary>
+public sealed class CogVideoXDownBlock3D : nn.Module<Tensor, Tensor>
+{
+    readonly ModuleList<CogVideoXResnetBlock3D> resnets;
+    readonly ModuleList<CogVideoXDownsample3D>? downsamplers;
+
+    public CogVideoXDownBlock3D(long inChannels, long outChannels, int numLayers, long groups, double eps, bool addDownsample, bool compressTime)
+        : base(nameof(CogVideoXDownBlock3D))
+    {
+        resnets = nn.ModuleList(Enumerable.Range(0, numLayers)
+            .Select(i => new CogVideoXResnetBlock3D(i == 0 ? inChannels : outChannels, outChannels, groups, eps)).ToArray());
+        if (addDownsample)
+            downsamplers = nn.ModuleList(new CogVideoXDownsample3D(outChannels, outChannels, compressTime));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = input;
+        foreach (var resnet in resnets) h = resnet.forward(h);
+        if (downsamplers is not null)
+            foreach (var down in downsamplers) h = down.forward(h);
+        return h.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VideoDataset.Core.Models.Vae;
+
+/// <summary>
+/// diffusers <c>CogVideoXDownsample3D</c>. With <c>compressTime</c> it first halves time: an odd frame
+/// count keeps the first frame alone and averages the rest in pairs, an even one averages all in
+/// pairs. Then every frame is padded by one zero row and column (bottom, right) and goes through a
+/// 3x3 stride-2 2D convolution (<c>conv.weight</c> is 4-D in the checkpoint).
+/// </summary>
+public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
+{
+    readonly Conv2d conv;
+    readonly bool _compressTime;
+
+    public CogVideoXDownsample3D(long inChannels, long outChannels, bool compressTime) : base(nameof(CogVideoXDownsample3D))
+    {
+        conv = nn.Conv2d(inChannels, outChannels, kernel_size: 3L, stride: 2L, padding: 0L);
+        _compressTime = compressTime;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = _compressTime ? HalveTime(input) : input;
+        long b = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], w = x.shape[4];
+        x = nn.functional.pad(x, new long[] { 0, 1, 0, 1 });
+        // Fold time into the batch for the per-frame 2D convolution.
+        var frames = x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1);
+        var y = conv.forward(frames);
+        return y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Time halving of a [B, C, T, H, W] tensor (exact: the mean of two is (a+b)/2).</summary>
+    internal static Tensor HalveTime(Tensor x)
+    {
+        long b = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], w = x.shape[4];
+        if (t % 2 == 1)
+        {
+            var first = x.narrow(2, 0, 1);
+            if (t == 1) return first;
+            var rest = x.narrow(2, 1, t - 1).reshape(b, c, (t - 1) / 2, 2, h, w).mean(new long[] { 3 });
+            return cat(new[] { first, rest }, 2);
+        }
+        return x.reshape(b, c, t / 2, 2, h, w).mean(new long[] { 3 });
+    }
+}

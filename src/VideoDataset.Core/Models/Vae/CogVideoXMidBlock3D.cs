@@ -1,0 +1,26 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VideoDataset.Core.Models.Vae;
+
+/// <summary>diffusers <c>CogVideoXMidBlock3D</c> in the encoder: <c>resnets.0</c> and <c>resnets.1</c> at constant width.</summary>
+public sealed class CogVideoXMidBlock3D : nn.Module<Tensor, Tensor>
+{
+    readonly ModuleList<CogVideoXResnetBlock3D> resnets;
+
+    public CogVideoXMidBlock3D(long channels, int numLayers, long groups, double eps) : base(nameof(CogVideoXMidBlock3D))
+    {
+        resnets = nn.ModuleList(Enumerable.Range(0, numLayers)
+            .Select(_ => new CogVideoXResnetBlock3D(channels, channels, groups, eps)).ToArray());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = input;
+        foreach (var resnet in resnets) h = resnet.forward(h);
+        return h.MoveToOuterDisposeScope();
+    }
+}

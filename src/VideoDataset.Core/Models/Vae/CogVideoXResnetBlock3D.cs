@@ -1,0 +1,39 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VideoDataset.Core.Models.Vae;
+
+/// <summary>
+/// diffusers <c>CogVideoXResnetBlock3D</c> as the encoder builds it (no time embedding, no spatial
+/// norm): GroupNorm, SiLU, causal conv, twice, plus the input, through a 1x1x1 convolution
+/// (<c>conv_shortcut</c>) when the widths differ.
+/// </summary>
+public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
+{
+    readonly GroupNorm norm1;
+    readonly CogVideoXCausalConv3d conv1;
+    readonly GroupNorm norm2;
+    readonly CogVideoXCausalConv3d conv2;
+    readonly Conv3d? conv_shortcut;
+
+    public CogVideoXResnetBlock3D(long inChannels, long outChannels, long groups, double eps) : base(nameof(CogVideoXResnetBlock3D))
+    {
+        norm1 = nn.GroupNorm(groups, inChannels, eps);
+        conv1 = new CogVideoXCausalConv3d(inChannels, outChannels);
+        norm2 = nn.GroupNorm(groups, outChannels, eps);
+        conv2 = new CogVideoXCausalConv3d(outChannels, outChannels);
+        if (inChannels != outChannels)
+            conv_shortcut = nn.Conv3d(inChannels, outChannels, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = conv1.forward(nn.functional.silu(norm1.forward(input)));
+        h = conv2.forward(nn.functional.silu(norm2.forward(h)));
+        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
+        return h.add_(shortcut).MoveToOuterDisposeScope();
+    }
+}

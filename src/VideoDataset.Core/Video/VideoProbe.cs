@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json;
+using VideoDataset.Core.Diagnostics;
+
+namespace VideoDataset.Core.Video;
+
+/// <summary>The first video stream of a file as ffprobe sees it.</summary>
+public sealed record VideoProbe(string Path, Rational Fps, int Width, int Height, int FrameCount, string Codec)
+{
+    /// <summary>
+    /// Runs ffprobe on the first video stream. The frame count is the number of packets ffprobe reads
+    /// (<c>-count_packets</c>: exact for the usual containers and codecs, one packet per frame, without
+    /// decoding); the frame reader checks the decoded count against it. Errors: VDS2001 (missing or
+    /// unreadable file), VDS2002 (no video stream).
+    /// </summary>
+    public static VideoProbe Probe(string path)
+    {
+        if (!File.Exists(path))
+            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, "video file not found"));
+        var (exitCode, stdout, stderr) = FfmpegTools.Run("ffprobe", new[]
+        {
+            "-v", "error", "-select_streams", "v:0", "-count_packets",
+            "-show_entries", "stream=codec_name,width,height,r_frame_rate,avg_frame_rate,nb_read_packets",
+            "-of", "json", path,
+        });
+        if (exitCode != 0)
+            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, $"ffprobe cannot read the video: {FfmpegTools.LastLines(stderr)}"));
+        using var doc = JsonDocument.Parse(stdout);
+        if (!doc.RootElement.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
+            throw new DiagnosticException(Diagnostic.Error("VDS2002", path, 0, 0, "the file has no video stream"));
+        var s = streams[0];
+        string? Str(string name) => s.TryGetProperty(name, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+        int Int(string name) => int.TryParse(Str(name), out int v) ? v : 0;
+
+        // r_frame_rate is the stream's nominal rate; avg_frame_rate stands in when ffprobe could not tell it.
+        if (!Rational.TryParse(Str("r_frame_rate"), out var fps) || fps.Numerator == 0)
+            Rational.TryParse(Str("avg_frame_rate"), out fps);
+        return new VideoProbe(path, fps, Int("width"), Int("height"), Int("nb_read_packets"), Str("codec_name") ?? "unknown");
+    }
+}
+
+/// <summary>Starting ffmpeg and ffprobe (found on PATH).</summary>
+internal static class FfmpegTools
+{
+    public static ProcessStartInfo StartInfo(string tool, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(tool)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(string tool, IEnumerable<string> args)
+    {
+        using var p = Start(tool, args);
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    public static Process Start(string tool, IEnumerable<string> args)
+    {
+        try { return Process.Start(StartInfo(tool, args)) ?? throw new InvalidOperationException($"{tool} did not start"); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new DiagnosticException(Diagnostic.Error("VDS2009", tool, 0, 0, $"cannot start {tool} (is ffmpeg installed and on PATH?): {e.Message}"));
+        }
+    }
+
+    /// <summary>The end of a tool's stderr, on one line, for an error message.</summary>
+    public static string LastLines(string stderr, int maxChars = 600)
+    {
+        string text = stderr.Trim().ReplaceLineEndings(" | ");
+        return text.Length <= maxChars ? text : "..." + text[^maxChars..];
+    }
+}
