@@ -1,0 +1,124 @@
+using VideoDataset.Core.Annotations;
+using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Models.T5;
+using VideoDataset.Core.Models.Vae;
+using VideoDataset.Core.Tensors;
+using VideoDataset.Core.Text;
+using VideoDataset.Core.Video;
+using VideoDataset.Core.Worker;
+
+namespace VideoDataset.Worker;
+
+/// <summary>
+/// Encodes each video of the request into its latent file. A bad video fails alone: its error is
+/// reported and the others go on; finished outputs are never touched again.
+/// </summary>
+sealed class LatentStage(WorkRequest request)
+{
+    public int Run()
+    {
+        var spec = new VideoSpec(request.Fps, request.SegmentSeconds, request.FrameWidth, request.FrameHeight);
+        var device = Devices.Resolve(request.Device);
+        using var encoder = LatentEncoder.Load(request.ModelDir, device);
+        var progress = new Progress(request.Items.Count);
+        int failed = 0;
+        foreach (var item in request.Items)
+        {
+            try
+            {
+                CheckLength(item, spec);
+                var warnings = new List<Diagnostic>();
+                TensorData latent = encoder.EncodeFile(item.Input, spec, request.ChunkFrames, warnings);
+                foreach (var w in warnings) Console.WriteLine(w.ToString());
+                TorchTensorFile.Write(item.Output, latent, item.Metadata);
+                Console.WriteLine(WorkerProtocol.Done(item.Output));
+            }
+            catch (DiagnosticException e)
+            {
+                Console.WriteLine(e.Diagnostic.ToString());
+                failed++;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.WriteLine(Diagnostic.Error("VDS2099", item.Input, 0, 0, $"Encoding failed: {e.Message}").ToString());
+                failed++;
+            }
+            progress.Finished(item.Label);
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>The annotation gives one text per segment: the video's length must match their count.</summary>
+    void CheckLength(WorkItem item, VideoSpec spec)
+    {
+        var probe = VideoProbe.Probe(item.Input);
+        if (VideoConformance.Check(probe, spec).FirstOrDefault(d => d.Severity == Severity.Error) is { } error)
+            throw new DiagnosticException(error);
+        int seconds = (VideoConformance.FramesToEncode(probe.FrameCount, spec) - 1) / spec.Fps;
+        int annotated = item.Segments * spec.SegmentSeconds;
+        if (item.Segments > 0 && seconds != annotated)
+            throw new DiagnosticException(Diagnostic.Error(AnnotationReader.TextCountMismatch, request.AnnotationFile, item.Line, 1,
+                $"'{item.Label}' is {seconds} s long ({probe.FrameCount} frames), so {seconds / spec.SegmentSeconds} texts are expected; the line gives {item.Segments}."));
+    }
+}
+
+/// <summary>Tokenizes and encodes the request's texts in batches, one embedding file per text.</summary>
+sealed class TextStage(WorkRequest request)
+{
+    public int Run()
+    {
+        var tokenizer = T5Tokenizer.Load(request.TokenizerDir);
+        var device = Devices.Resolve(request.Device);
+        using var encoder = T5TextEncoder.Load(request.ModelDir, device, Math.Max(1, request.BatchSize));
+        if (tokenizer.VocabularySize > encoder.Config.VocabSize)
+            throw new DiagnosticException(Diagnostic.Error("VDS3201", Path.Combine(request.ModelDir, "config.json"), 0, 0,
+                $"The tokenizer in '{request.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
+        var progress = new Progress(request.Items.Count);
+        int batch = Math.Max(1, request.BatchSize);
+        for (int start = 0; start < request.Items.Count; start += batch)
+        {
+            var items = request.Items.Skip(start).Take(batch).ToList();
+            var ids = items.Select(i => tokenizer.Encode(i.Input, request.TextMaxLength)).ToList();
+            TensorData[] embeddings = encoder.Encode(ids);
+            for (int i = 0; i < items.Count; i++)
+            {
+                TorchTensorFile.Write(items[i].Output, embeddings[i], items[i].Metadata);
+                Console.WriteLine(WorkerProtocol.Done(items[i].Output));
+                progress.Finished(items[i].Label);
+            }
+        }
+        return 0;
+    }
+}
+
+/// <summary>ModelDir=tiny: small deterministic models in the real formats, written once, atomically.</summary>
+static class TinyModels
+{
+    public static int Write(string root)
+    {
+        root = Path.GetFullPath(root).TrimEnd('/');
+        if (File.Exists(Path.Combine(root, ".complete"))) return 0;
+        string temp = root + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(temp);
+        try
+        {
+            TinyVae.Write(Path.Combine(temp, "vae"));
+            TinyT5.Write(Path.Combine(temp, "text_encoder"));
+            Directory.CreateDirectory(Path.Combine(temp, "tokenizer"));
+            using (var source = typeof(T5Tokenizer).Assembly.GetManifestResourceStream("VideoDataset.TinyModels.spiece.model")
+                ?? throw new InvalidOperationException("the tiny spiece.model is not embedded in VideoDataset.Core"))
+            using (var target = File.Create(Path.Combine(temp, "tokenizer", T5Tokenizer.ModelFile)))
+                source.CopyTo(target);
+            File.WriteAllText(Path.Combine(temp, ".complete"), "ModelDir=tiny, generator v1\n");
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true); // an incomplete earlier attempt
+            Directory.CreateDirectory(Path.GetDirectoryName(root)!);
+            Directory.Move(temp, root);
+            Console.WriteLine($"VideoDataset.Worker: wrote the tiny models to {root}");
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+}
