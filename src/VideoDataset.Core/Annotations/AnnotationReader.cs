@@ -95,7 +95,7 @@ public static partial class AnnotationReader
     static int Column(ReadOnlyMemory<byte> line, long byteOffset) =>
         Encoding.UTF8.GetCharCount(line.Span[..(int)Math.Min(byteOffset, line.Length)]) + 1;
 
-    sealed record Property(string Name, JsonElement Value, int Column);
+    sealed record Property(string Name, JsonElement Value, int Column, int NameColumn); // Column: the value's
 
     static AnnotationEntry? ReadLine(string file, int lineNumber, ReadOnlyMemory<byte> line, string root, List<Diagnostic> diagnostics)
     {
@@ -132,7 +132,7 @@ public static partial class AnnotationReader
                     return null;
                 }
                 names[name] = nameColumn;
-                properties.Add(new Property(name, value.RootElement.Clone(), valueColumn));
+                properties.Add(new Property(name, value.RootElement.Clone(), valueColumn, nameColumn));
             }
             if (reader.Read())
             {
@@ -179,7 +179,7 @@ public static partial class AnnotationReader
             var m = TextKey().Match(p.Name);
             if (m.Success) texts[int.Parse(m.Groups[1].Value)] = p;
             else if (p.Name.StartsWith("text_", StringComparison.Ordinal))
-                Error(BadText, p.Column, $"Unexpected key \"{p.Name}\": expected text_0, text_1, ... (one per segment).");
+                Error(BadText, p.NameColumn, $"Unexpected key \"{p.Name}\": expected text_0, text_1, ... (one per segment).");
         }
         int? n = starts is not null && ends is not null && starts.Length == ends.Length ? starts.Length : null;
         var textValues = new List<string>();
@@ -197,7 +197,7 @@ public static partial class AnnotationReader
             }
             foreach (var (i, t) in texts)
                 if (i >= count)
-                    Error(ExtraText, t.Column, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
+                    Error(ExtraText, t.NameColumn, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
         }
 
         string? videoPath = null;

@@ -69,8 +69,8 @@ public class AnnotationReaderTests
     {
         var d = Single(Read(Good, """{"video": "ep01/b.mp4", "scene_start": [true] "scene_end": [true]}"""), AnnotationReader.MalformedJson);
         Assert.AreEqual(2, d.Line);
-        Assert.AreEqual(46, d.Column);
-        StringAssert.StartsWith(d.ToString(), File1 + "(2,46): error VDS1001: ");
+        Assert.AreEqual(47, d.Column); // the quote where a comma belongs
+        StringAssert.StartsWith(d.ToString(), File1 + "(2,47): error VDS1001: ");
     }
 
     [TestMethod]
@@ -125,7 +125,7 @@ public class AnnotationReaderTests
     public void ExtraText()
     {
         var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x", "text_1": "y"}"""), AnnotationReader.ExtraText);
-        Assert.AreEqual(84, d.Column);
+        Assert.AreEqual(84, d.Column); // the key "text_1"
     }
 
     [TestMethod]
@@ -206,7 +206,7 @@ public class AnnotationReaderTests
     public void DuplicateKeys()
     {
         var d = Single(Read("""{"video": "ep01/a.mp4", "video": "ep01/b.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), AnnotationReader.DuplicateKey);
-        Assert.AreEqual(26, d.Column);
+        Assert.AreEqual(25, d.Column); // the second "video" key
     }
 
     [TestMethod]
