@@ -68,6 +68,38 @@ public class TokenizerFolderTests
         }
     }
 
+    /// <summary>A folder shaped like the ones transformers saves (CogVideoX's tokenizer/): every file present,
+    /// added_tokens_decoder listing the specials and the extra ids with the flags T5Tokenizer gives them.</summary>
+    [TestMethod]
+    public void SavedFolderWithEveryFile_EncodesLikeTheBareModel()
+    {
+        static string Entry(int id, string content, bool strip) =>
+            $$"""
+            "{{id}}": {"content": "{{content}}", "lstrip": {{(strip ? "true" : "false")}}, "normalized": false, "rstrip": {{(strip ? "true" : "false")}}, "single_word": false, "special": true}
+            """;
+        var entries = new List<string> { Entry(0, "<pad>", false), Entry(1, "</s>", false), Entry(2, "<unk>", false) };
+        entries.AddRange(Enumerable.Range(0, 100).Select(i => Entry(1099 - i, $"<extra_id_{i}>", true)));
+        string extras = string.Join(", ", Enumerable.Range(0, 100).Select(i => $"\"<extra_id_{i}>\""));
+        string config = $$"""
+            {"add_prefix_space": true, "added_tokens_decoder": { {{string.Join(",\n", entries)}} },
+             "additional_special_tokens": [{{extras}}], "clean_up_tokenization_spaces": true, "eos_token": "</s>",
+             "extra_ids": 100, "legacy": true, "model_max_length": 226, "pad_token": "<pad>", "sp_model_kwargs": {},
+             "tokenizer_class": "T5Tokenizer", "unk_token": "<unk>"}
+            """;
+        string dir = Folder(("tokenizer_config.json", config),
+            ("special_tokens_map.json", $$"""{"additional_special_tokens": [{{extras}}], "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}"""),
+            // Ignored by transformers when tokenizer_config.json has added_tokens_decoder.
+            ("added_tokens.json", """{"<never>": 5000}"""));
+        var saved = T5Tokenizer.Load(dir);
+        var bare = T5Tokenizer.Load(TinyTokenizerDir);
+        Assert.AreEqual(bare.VocabularySize, saved.VocabularySize);
+        Assert.AreNotEqual(bare.Fingerprint, saved.Fingerprint);
+        foreach (string text in new[] { "<start_scene>A man walks. <extra_id_3> x <end_scene>", "a\u0085<extra_id_5>\u0085b",
+                                        "<never>", "</s> <pad><unk>", "", "Zoë 東京" })
+            CollectionAssert.AreEqual(bare.Encode(text, 40), saved.Encode(text, 40), text);
+        CollectionAssert.AreEqual(Ids(Sp("<never>"), Eos), saved.EncodeUnpadded("<never>"));
+    }
+
     [TestMethod]
     public void ExtraIdsZero_PutsSceneTokensRightAfterThePieces()
     {

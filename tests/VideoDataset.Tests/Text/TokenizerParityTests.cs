@@ -123,3 +123,32 @@ public class TokenizerParityTests
         Assert.IsGreaterThan(lines.Length, tokens);
     }
 }
+
+/// <summary>The committed corpora are what the committed generator script writes.</summary>
+[TestClass]
+public class TokenizerCorpusTests
+{
+    [TestMethod]
+    public void CommittedCorpora_AreReproducedByTheGenerator()
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), "vds-tok-corpus-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(outDir);
+        try
+        {
+            string script = Path.Combine(RepoRoot, "tests", "VideoDataset.Tests", "python", "tokenizer_make_corpus.py");
+            var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
+            start.ArgumentList.Add(script);
+            start.ArgumentList.Add(outDir);
+            using var process = Process.Start(start)!;
+            string stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.AreEqual(0, process.ExitCode, stderr);
+            foreach (string name in new[] { "tokenizer_train_corpus.txt", "tokenizer_parity_corpus.txt" })
+                CollectionAssert.AreEqual(File.ReadAllBytes(TestDataPath(name)), File.ReadAllBytes(Path.Combine(outDir, name)), name);
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+}

@@ -37,6 +37,10 @@ public class TokenizerSpecialTokenTests
         Assert.AreEqual(Pad, Tokenizer.PadId);
         Assert.AreEqual(Unk, Tokenizer.UnkId);
         Assert.IsTrue(Tokenizer.Legacy);
+        // The tiny model as its README says it was trained: T5's id layout, no BOS piece.
+        var model = SentencePieceModel.FromBytes(File.ReadAllBytes(TinyModelPath));
+        CollectionAssert.AreEqual(new[] { "<pad>", "</s>", "<unk>" }, model.Pieces[..3]);
+        Assert.IsFalse(model.Pieces.Contains("<s>"));
     }
 
     [TestMethod]
