@@ -55,7 +55,7 @@ public sealed class T5Tokenizer
             _pieceIdToId[i] = _addedIds.TryGetValue(sp.Pieces[i], out int added) ? added : i;
 
         EosId = TokenToId(config.SpecialTokens["eos_token"].Content);
-        PadId = config.SpecialTokens.TryGetValue("pad_token", out var pad) ? TokenToId(pad.Content) : 0;
+        PadId = TokenToId(config.SpecialTokens["pad_token"].Content);
         _unkToken = config.SpecialTokens.TryGetValue("unk_token", out var unk) ? unk.Content : "<unk>";
         UnkId = TokenToId(_unkToken);
         _underlineId = Array.IndexOf(sp.Pieces, SpieceUnderline.ToString());
@@ -96,12 +96,16 @@ public sealed class T5Tokenizer
             throw T5TokenizerConfig.Error("VDS3101", modelPath,
                 $"the tokenizer folder has no {ModelFile} (SentencePiece model of a T5 tokenizer)");
         var config = T5TokenizerConfig.Read(Path.GetFullPath(tokenizerDir));
+        // Without them transformers cannot append </s> or pad to max_length.
+        foreach (string required in new[] { "eos_token", "pad_token" })
+            if (!config.SpecialTokens.ContainsKey(required))
+                throw T5TokenizerConfig.Error("VDS3103", config.ConfigPath, $"\"{required}\" is null: T5 needs it");
         byte[] modelBytes;
         try
         {
             modelBytes = File.ReadAllBytes(modelPath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw T5TokenizerConfig.Error("VDS3102", modelPath, $"cannot read the SentencePiece model: {e.Message}");
         }

@@ -203,6 +203,8 @@ public class TokenizerFolderTests
         Assert.AreEqual("VDS3103", LoadFails(Folder(("tokenizer_config.json", """{"legacy": "yes"}"""))).Code);
         Assert.AreEqual("VDS3103", LoadFails(Folder(("tokenizer_config.json", """{"extra_ids": -1}"""))).Code);
         Assert.AreEqual("VDS3103", LoadFails(Folder(("tokenizer_config.json", "[1, 2]"))).Code);
+        Assert.AreEqual("VDS3103", LoadFails(Folder(("tokenizer_config.json", """{"eos_token": null}"""))).Code);
+        Assert.AreEqual("VDS3103", LoadFails(Folder(("tokenizer_config.json", """{"added_tokens_decoder": {"x": {"content": "a"}}}"""))).Code);
         var mismatch = LoadFails(Folder(("tokenizer_config.json",
             """{"extra_ids": 100, "additional_special_tokens": ["<extra_id_0>", "<extra_id_1>"]}""")));
         Assert.AreEqual("VDS3103", mismatch.Code);
