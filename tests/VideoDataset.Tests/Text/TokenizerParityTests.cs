@@ -19,7 +19,9 @@ public class TokenizerParityTests
         lines.AddRange(File.ReadLines(TestDataPath("tokenizer_train_corpus.txt")).Take(500));
         lines.AddRange(["", " ", "\t", "  \t  ", "a", " a", "a ", "▁", "▁▁", "▁a", "a▁b", "東", "東京東京東京",
                         "ëëë", "a ë ë b", "🙂🙂 🙂", string.Concat(Enumerable.Repeat("The cat runs. ", 200)),
-                        new string('x', 3000), "Ａ１！", "ﬁne ½", "e\u0301", "\u00a0a\u00a0", "a\u0085b"]);
+                        new string('x', 3000), "Ａ１！", "ﬁne ½", "e\u0301", "\u00a0a\u00a0", "a\u0085b",
+                        // Control-piece strings are plain text to SentencePiece (T5Tokenizer cuts them out first).
+                        "a</s>b", "<pad>", "<unk>", "x<unk>", "</s>", "<s>"]);
         return lines;
     }
 
