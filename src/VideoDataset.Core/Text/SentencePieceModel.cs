@@ -15,6 +15,7 @@ internal sealed class SentencePieceModel
     const int ModelTypeUnigram = 1;
 
     readonly SentencePieceTokenizer _tokenizer;
+    readonly Dictionary<string, int> _pieceIds;
 
     SentencePieceModel(SentencePieceTokenizer tokenizer, string[] pieces, int unkId)
     {
@@ -26,8 +27,6 @@ internal sealed class SentencePieceModel
             ids.TryAdd(pieces[i], i);
         _pieceIds = ids;
     }
-
-    readonly Dictionary<string, int> _pieceIds;
 
     /// <summary>The piece strings by id; <c>Pieces.Length</c> is SentencePiece's <c>get_piece_size()</c>.</summary>
     public string[] Pieces { get; }

@@ -8,7 +8,7 @@ namespace VideoDataset.Core.Text;
 /// The text side of CogVideoX: ids equal, id for id, to transformers 4.47's slow <c>T5Tokenizer</c> loaded from a
 /// tokenizer folder, after <c>add_special_tokens({"additional_special_tokens": ["&lt;end_scene&gt;", "&lt;start_scene&gt;"]})</c>,
 /// called as the CogVideoX pipeline calls it (<c>padding="max_length", truncation=True, add_special_tokens=True</c>).
-/// Rules, in transformers' order: added tokens are cut out of the text (longest match first) and strip the
+/// Rules, in transformers' order: added tokens are cut out of the text (<see cref="T5TokenizerTrie"/>) and strip the
 /// whitespace beside them when their lstrip/rstrip flags say so; each remaining chunk is SentencePiece-encoded
 /// on its own (in legacy mode each gets the dummy prefix); <c>&lt;/s&gt;</c> is appended unless it is already last;
 /// truncation keeps room for it; padding is <c>&lt;pad&gt;</c> on the right.
@@ -32,7 +32,7 @@ public sealed class T5Tokenizer
     readonly Dictionary<string, int> _addedIds;           // transformers' _added_tokens_encoder
     readonly Dictionary<int, T5AddedToken> _addedTokens;  // transformers' _added_tokens_decoder
     readonly HashSet<string> _allSpecialTokens;
-    readonly Dictionary<char, string[]> _addedByFirstChar; // longest first
+    readonly T5TokenizerTrie _trie;
     readonly int[] _pieceIdToId;                          // a piece whose string is an added token takes its id
     readonly string _unkToken;
     readonly int _unkTokenLength;
@@ -48,15 +48,14 @@ public sealed class T5Tokenizer
         (_addedTokens, _addedIds, _allSpecialTokens) = BuildAddedTokens(sp, config);
         VocabularySize = CurrentVocabulary(sp, _addedTokens, _addedIds).Count;
 
-        _addedByFirstChar = _addedIds.Keys.Where(k => k.Length > 0)
-            .GroupBy(k => k[0])
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal).ToArray());
+        // transformers adds every token ever registered to its trie and never removes one: the encoder keys.
+        _trie = new T5TokenizerTrie(_addedIds.Keys);
         _pieceIdToId = new int[sp.Pieces.Length];
         for (int i = 0; i < _pieceIdToId.Length; i++)
             _pieceIdToId[i] = _addedIds.TryGetValue(sp.Pieces[i], out int added) ? added : i;
 
         EosId = TokenToId(config.SpecialTokens["eos_token"].Content);
-        PadId = config.SpecialTokens.TryGetValue("pad_token", out var pad) ? TokenToId(pad.Content) : 0;
+        PadId = TokenToId(config.SpecialTokens["pad_token"].Content);
         _unkToken = config.SpecialTokens.TryGetValue("unk_token", out var unk) ? unk.Content : "<unk>";
         UnkId = TokenToId(_unkToken);
         _underlineId = Array.IndexOf(sp.Pieces, SpieceUnderline.ToString());
@@ -97,12 +96,16 @@ public sealed class T5Tokenizer
             throw T5TokenizerConfig.Error("VDS3101", modelPath,
                 $"the tokenizer folder has no {ModelFile} (SentencePiece model of a T5 tokenizer)");
         var config = T5TokenizerConfig.Read(Path.GetFullPath(tokenizerDir));
+        // Without them transformers cannot append </s> or pad to max_length.
+        foreach (string required in new[] { "eos_token", "pad_token" })
+            if (!config.SpecialTokens.ContainsKey(required))
+                throw T5TokenizerConfig.Error("VDS3103", config.ConfigPath, $"\"{required}\" is null: T5 needs it");
         byte[] modelBytes;
         try
         {
             modelBytes = File.ReadAllBytes(modelPath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw T5TokenizerConfig.Error("VDS3102", modelPath, $"cannot read the SentencePiece model: {e.Message}");
         }
@@ -194,7 +197,7 @@ public sealed class T5Tokenizer
                 text = SpieceUnderline + text;
         }
 
-        var parts = _splitSpecialTokens ? [text] : SplitOnAddedTokens(text);
+        var parts = _splitSpecialTokens ? [text] : _trie.Split(text);
         StripAroundAddedTokens(parts);
 
         int firstFromSp = -1;     // the first output id when it came from SentencePiece, for the legacy=False rule
@@ -239,40 +242,6 @@ public sealed class T5Tokenizer
         ids.AddRange(withUnk.Count >= _unkTokenLength ? withUnk.Skip(_unkTokenLength) : withUnk);
     }
 
-    /// <summary>
-    /// transformers' <c>Trie.split</c>: cuts the text at every added token, leftmost first and longest at a
-    /// position, keeping the tokens as their own parts. Empty parts are dropped.
-    /// </summary>
-    List<string> SplitOnAddedTokens(string text)
-    {
-        var parts = new List<string>();
-        int chunkStart = 0;
-        for (int i = 0; i < text.Length;)
-        {
-            string? match = null;
-            if (_addedByFirstChar.TryGetValue(text[i], out var candidates))
-                foreach (string candidate in candidates)
-                    if (string.CompareOrdinal(text, i, candidate, 0, candidate.Length) == 0)
-                    {
-                        match = candidate;
-                        break;
-                    }
-            if (match is null)
-            {
-                i++;
-                continue;
-            }
-            if (i > chunkStart)
-                parts.Add(text[chunkStart..i]);
-            parts.Add(match);
-            i += match.Length;
-            chunkStart = i;
-        }
-        if (chunkStart < text.Length)
-            parts.Add(text[chunkStart..]);
-        return parts;
-    }
-
     /// <summary>PreTrainedTokenizer.tokenize's pass over the parts: an added token's lstrip/rstrip flags strip
     /// the whitespace of the text before/after it, single_word glues it to a word it touches.</summary>
     void StripAroundAddedTokens(List<string> parts)
@@ -296,8 +265,8 @@ public sealed class T5Tokenizer
             }
             else if (token.SingleWord && !string.IsNullOrEmpty(right) && right[0] != ' ')
             {
-                parts[i] += right;
-                parts[i + 1] = "";
+                parts[i + 1] = parts[i] + parts[i + 1];
+                parts[i] = "";
             }
         }
     }

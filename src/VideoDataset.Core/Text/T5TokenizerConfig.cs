@@ -217,7 +217,7 @@ internal sealed class T5TokenizerConfig
             int line = (int)(e.LineNumber ?? -1) + 1, column = (int)(e.BytePositionInLine ?? -1) + 1;
             throw new DiagnosticException(Diagnostic.Error(code, path, line, column, $"invalid JSON: {e.Message}"));
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Error(code, path, $"cannot read the file: {e.Message}");
         }
