@@ -10,13 +10,16 @@ namespace VideoDataset.Core.Dataset;
 /// </summary>
 public static class OutputState
 {
-    /// <summary>The key the file records; null when it is missing or not a readable tensor file.</summary>
+    /// <summary>
+    /// The key the file records; null when it is missing or not intact. A file not seen before, or
+    /// changed since, is read whole and its checksums verified, so a damaged output is rebuilt.
+    /// </summary>
     public static string? RecordedKey(string path, FileStampCache keys)
     {
         if (!File.Exists(path)) return null;
         try
         {
-            return keys.Get(path, p => TorchTensorFile.ReadMetadata(p) is { } m && m.TryGetValue("key", out var k) ? k : "");
+            return keys.Get(path, p => TorchTensorFile.Read(p).Metadata.TryGetValue("key", out var k) ? k : "");
         }
         catch (Exception e) when (e is InvalidDataException or IOException) { return null; }
     }

@@ -29,7 +29,7 @@ public class IncrementalBuildTests
         using var p = Clips.SmallDataset("first");
         var first = p.Build();
         AssertBuilt(first);
-        StringAssert.Contains(first.Output, "3 videos (3 to encode), 4 distinct texts (5 to encode), 2 manifests");
+        StringAssert.Contains(first.Output, "3 videos (3 to encode), 4 distinct texts (4 to encode), 2 manifests");
         StringAssert.Contains(first.Output, "latents: 3/3"); // progress relayed from the worker
 
         // Real PyTorch loads every output through the manifests, as the trainer does.

@@ -1,0 +1,109 @@
+// No-op build benchmark (issue 2). Builds a dataset project of N annotation lines and videos
+// whose outputs are already current, then times `dotnet build` of it against an empty project of
+// the same SDK. The videos are small placeholder files (this measures the engine, not ffmpeg), and
+// the outputs are written directly with the plan's keys, as a finished build would have left them.
+//   dotnet run -c Release --project bench/NoopBuildBench -- [lines=10000] [runs=5]
+using System.Diagnostics;
+using System.Text;
+using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Staleness;
+using VideoDataset.Core.Tensors;
+
+int lines = args.Length > 0 ? int.Parse(args[0]) : 10_000;
+int runs = args.Length > 1 ? int.Parse(args[1]) : 5;
+string repo = FindRepo();
+string root = Path.Combine(Path.GetTempPath(), "vds-bench-noop-" + lines);
+if (Directory.Exists(root)) Directory.Delete(root, true);
+Directory.CreateDirectory(root);
+Console.WriteLine($"bench: {lines} lines in {root}");
+
+// Inputs: every fifth video is 9 s (3 texts), the rest 3 s; texts repeat now and then, as captions do.
+var ann = new StringBuilder();
+var rng = new Random(1);
+for (int i = 0; i < lines; i++)
+{
+    string video = $"ep{i / 100:D3}/seq_{i % 100:D4}.mp4";
+    string path = Path.Combine(root, "episodes", video);
+    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+    var bytes = new byte[256];
+    rng.NextBytes(bytes);
+    File.WriteAllBytes(path, bytes);
+    int n = i % 5 == 0 ? 3 : 1;
+    var texts = Enumerable.Range(0, n).Select(k => $"\"text_{k}\": \"Caption {(i * 7 + k) % (lines * 2 / 3)} of a scene with motion.\"");
+    string flags = "[" + string.Join(", ", Enumerable.Repeat("false", n)) + "]";
+    ann.Append($"{{\"video\": \"{video}\", \"scene_start\": {flags}, \"scene_end\": {flags}, {string.Join(", ", texts)}}}\n");
+}
+File.WriteAllText(Path.Combine(root, "annotations.jsonl"), ann.ToString());
+
+string worker = Path.Combine(repo, "src/VideoDataset.Worker/bin/Release/net10.0/VideoDataset.Worker.dll");
+string tasks = Path.Combine(repo, "src/VideoDataset.Tasks/bin/Release/net10.0/VideoDataset.Tasks.dll");
+File.WriteAllText(Path.Combine(root, "Dataset.proj"), $"""
+    <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+      <Import Project="{repo}/build/VideoDataset.props" />
+      <PropertyGroup>
+        <TargetFramework>net10.0</TargetFramework>
+        <VideoDatasetTasksAssembly>{tasks}</VideoDatasetTasksAssembly>
+        <VideoDatasetWorkerPath>{worker}</VideoDatasetWorkerPath>
+        <ModelDir>tiny</ModelDir>
+      </PropertyGroup>
+      <Import Project="{repo}/build/VideoDataset.targets" />
+    </Project>
+    """);
+Directory.CreateDirectory(Path.Combine(root, "empty"));
+File.WriteAllText(Path.Combine(root, "empty/Empty.proj"), """
+    <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+      <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+    </Project>
+    """);
+
+// The tiny models, then every output as a finished build leaves it.
+string inter = Path.Combine(root, "obj/VideoDataset");
+Run("dotnet", $"\"{worker}\" tiny-model --out \"{inter}/tiny-model/v1\"", root);
+var settings = new DatasetSettings
+{
+    EpisodeDir = Path.Combine(root, "episodes") + "/", AnnotationFile = Path.Combine(root, "annotations.jsonl"),
+    DatasetDir = Path.Combine(root, "dataset") + "/", IntermediateDir = inter + "/", ModelDir = "tiny",
+};
+var plan = DatasetPlan.Create(settings, FileStampCache.Load(Path.Combine(inter, "unused.tsv")), Path.Combine(root, "Dataset.proj"));
+if (plan.HasErrors) throw new Exception(string.Join("\n", plan.Diagnostics));
+var small = TensorData.FromFloat32(new float[] { 0, 1, 2, 3 }, new long[] { 1, 1, 2, 2 }, TensorDType.BFloat16);
+foreach (var l in plan.Latents) TorchTensorFile.Write(l.OutputPath, small, l.Metadata(plan.LatentRecipe));
+foreach (var t in plan.Texts) TorchTensorFile.Write(t.OutputPath, small, t.Metadata());
+foreach (var m in plan.Manifests) File.WriteAllText(m.OutputPath, m.Content);
+Console.WriteLine($"bench: {plan.Latents.Count} latents, {plan.Texts.Count} texts, {plan.Manifests.Count} manifests in place");
+
+// First builds fill the per-machine caches (content hashes, stamps); then time the no-ops.
+string build = $"build Dataset.proj -nologo -v:m -p:VideoDatasetToolsConfiguration=Release";
+string first = Run("dotnet", build, root);
+if (!first.Contains("(0 to encode)")) throw new Exception("the dataset was not current:\n" + first);
+Run("dotnet", "build empty/Empty.proj -nologo -v:m", root);
+var dataset = Time(() => Run("dotnet", build, root));
+var empty = Time(() => Run("dotnet", "build empty/Empty.proj -nologo -v:m", root));
+Console.WriteLine($"no-op build, {lines} lines: median {dataset:F2} s; empty project: median {empty:F2} s; ratio {dataset / empty:F2}x (target <= 2x)");
+return 0;
+
+double Time(Action a)
+{
+    var t = new List<double>();
+    for (int i = 0; i < runs; i++) { var w = Stopwatch.StartNew(); a(); t.Add(w.Elapsed.TotalSeconds); }
+    t.Sort();
+    return t[t.Count / 2];
+}
+
+static string Run(string file, string args, string cwd)
+{
+    var psi = new ProcessStartInfo(file, args) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
+    psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+    using var p = Process.Start(psi)!;
+    string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new Exception($"{file} {args} failed:\n{output}");
+    return output;
+}
+
+static string FindRepo()
+{
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "DatasetTasks.sln"))) return d.FullName;
+    throw new Exception("run from inside the repository");
+}
