@@ -34,7 +34,7 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
         }
         down_blocks = nn.ModuleList(blocks.ToArray());
         mid_block = new CogVideoXMidBlock3D(widths[^1], 2, config.NormNumGroups, config.NormEps);
-        norm_out = nn.GroupNorm(config.NormNumGroups, widths[^1], 1e-6); // diffusers fixes this eps, whatever norm_eps says
+        norm_out = CogVideoXResnetBlock3D.NewGroupNorm(config.NormNumGroups, widths[^1], 1e-6); // diffusers fixes this eps, whatever norm_eps says
         conv_out = new CogVideoXCausalConv3d(widths[^1], 2L * config.LatentChannels);
         RegisterComponents();
     }

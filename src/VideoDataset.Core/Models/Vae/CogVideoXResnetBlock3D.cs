@@ -19,13 +19,26 @@ public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
 
     public CogVideoXResnetBlock3D(long inChannels, long outChannels, long groups, double eps) : base(nameof(CogVideoXResnetBlock3D))
     {
-        norm1 = nn.GroupNorm(groups, inChannels, eps);
+        norm1 = NewGroupNorm(groups, inChannels, eps);
         conv1 = new CogVideoXCausalConv3d(inChannels, outChannels);
-        norm2 = nn.GroupNorm(groups, outChannels, eps);
+        norm2 = NewGroupNorm(groups, outChannels, eps);
         conv2 = new CogVideoXCausalConv3d(outChannels, outChannels);
         if (inChannels != outChannels)
             conv_shortcut = nn.Conv3d(inChannels, outChannels, 1);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// GroupNorm with PyTorch's initial weight 1 and bias 0 (TorchSharp 0.107 leaves them uninitialised;
+    /// loaded weights overwrite them, but a fresh module must compute something sane).
+    /// </summary>
+    internal static GroupNorm NewGroupNorm(long groups, long channels, double eps)
+    {
+        var norm = nn.GroupNorm(groups, channels, eps);
+        using var noGrad = no_grad();
+        norm.weight!.fill_(1f);
+        norm.bias!.zero_();
+        return norm;
     }
 
     public override Tensor forward(Tensor input)
