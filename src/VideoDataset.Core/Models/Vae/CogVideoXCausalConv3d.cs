@@ -35,21 +35,24 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         if (_timeKernel == 1) return conv.forward(input);
-        using var scope = NewDisposeScope();
         Tensor padded;
         if (_cache.Frames is null)
         {
-            var first = input.narrow(2, 0, 1);
+            using var first = input.narrow(2, 0, 1);
             padded = cat(Enumerable.Repeat(first, _timeKernel - 1).Append(input).ToList(), 2);
         }
         else
         {
             padded = cat(new[] { _cache.Frames, input }, 2);
         }
-        // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).
-        long frames = padded.shape[2];
-        _cache.Set(padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1).clone().DetachFromDisposeScope());
-        return conv.forward(padded).MoveToOuterDisposeScope();
+        using (padded)
+        {
+            // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).
+            long frames = padded.shape[2];
+            using (var tail = padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1))
+                _cache.Set(tail.clone().DetachFromDisposeScope());
+            return conv.forward(padded);
+        }
     }
 
     protected override void Dispose(bool disposing)

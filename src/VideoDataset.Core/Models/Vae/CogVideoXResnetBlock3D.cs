@@ -43,10 +43,14 @@ public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var h = conv1.forward(nn.functional.silu(norm1.forward(input)));
-        h = conv2.forward(nn.functional.silu(norm2.forward(h)));
-        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
-        return h.add_(shortcut).MoveToOuterDisposeScope();
+        // Intermediates are disposed as soon as the next exists: at 720x480 each one is gigabytes.
+        Tensor h;
+        using (var a = norm1.forward(input)) h = conv1.forward(a.silu_());
+        Tensor y;
+        using (h)
+        using (var b = norm2.forward(h)) y = conv2.forward(b.silu_());
+        if (conv_shortcut is null) return y.add_(input);
+        using var shortcut = conv_shortcut.forward(input);
+        return y.add_(shortcut);
     }
 }
