@@ -32,9 +32,20 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// <summary>Forgets the previous chunk: the next call starts a new video.</summary>
     public void ResetCache() => _cache.Set(null);
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, consumeInput: false);
+
+    /// <summary>
+    /// <see cref="forward"/>, disposing <paramref name="input"/> as soon as its time-padded copy exists,
+    /// so that a block's peak memory holds one activation fewer.
+    /// </summary>
+    internal Tensor Forward(Tensor input, bool consumeInput)
     {
-        if (_timeKernel == 1) return conv.forward(input);
+        if (_timeKernel == 1)
+        {
+            var y = conv.forward(input);
+            if (consumeInput) input.Dispose();
+            return y;
+        }
         Tensor padded;
         if (_cache.Frames is null)
         {
@@ -45,6 +56,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         {
             padded = cat(new[] { _cache.Frames, input }, 2);
         }
+        if (consumeInput) input.Dispose();
         using (padded)
         {
             // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).

@@ -46,7 +46,7 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
         foreach (var block in down_blocks) h = Replace(h, block.forward(h));
         h = Replace(h, mid_block.forward(h));
         h = Replace(h, norm_out.forward(h)).silu_();
-        return Replace(h, conv_out.forward(h));
+        return conv_out.Forward(h, consumeInput: true);
     }
 
     // Frees the previous activation as soon as the next one exists.

@@ -43,12 +43,12 @@ public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        // Intermediates are disposed as soon as the next exists: at 720x480 each one is gigabytes.
-        Tensor h;
-        using (var a = norm1.forward(input)) h = conv1.forward(a.silu_());
-        Tensor y;
-        using (h)
-        using (var b = norm2.forward(h)) y = conv2.forward(b.silu_());
+        // Each intermediate is freed as soon as the next exists (at 720x480 one is gigabytes): the peak
+        // is the input, one normalised copy and its time-padded copy.
+        var h = conv1.Forward(norm1.forward(input).silu_(), consumeInput: true);
+        Tensor normed;
+        using (h) normed = norm2.forward(h).silu_();
+        var y = conv2.Forward(normed, consumeInput: true);
         if (conv_shortcut is null) return y.add_(input);
         using var shortcut = conv_shortcut.forward(input);
         return y.add_(shortcut);
