@@ -144,6 +144,22 @@ public class VideoReadingTests
     }
 
     [TestMethod]
+    public void BFloat16ComputeStaysCloseToFloat32()
+    {
+        // The CUDA path computes in bf16 like the reference; the dtype plumbing is the same on the CPU.
+        using var f32 = LatentEncoder.Load(VaeTestSupport.TinyVaeDir, CPU);
+        using var bf16 = new LatentEncoder(VaeLoader.LoadEncoder(VaeTestSupport.TinyVaeDir, CPU, ScalarType.BFloat16), CPU, ScalarType.BFloat16);
+        Assert.AreEqual(ScalarType.BFloat16, bf16.Encoder.state_dict()["conv_in.conv.weight"].dtype);
+        var a = f32.EncodeFile(Clips.Value.Clip49, Spec, 16).ToFloat32();
+        var b = bf16.EncodeFile(Clips.Value.Clip49, Spec, 16).ToFloat32();
+        Assert.AreEqual(a.Length, b.Length);
+        float scale = a.Max(Math.Abs);
+        double meanError = a.Zip(b, (x, y) => Math.Abs(x - y)).Average();
+        Assert.IsTrue(meanError < 0.05 * scale, $"mean |f32 - bf16| = {meanError}, scale {scale}");
+        Assert.IsFalse(a.SequenceEqual(b)); // it really ran in bf16
+    }
+
+    [TestMethod]
     public void EncodeFileRejectsNonConformingVideos()
     {
         using var latents = LatentEncoder.Load(VaeTestSupport.TinyVaeDir, CPU);
