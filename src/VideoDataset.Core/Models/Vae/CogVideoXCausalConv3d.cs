@@ -32,24 +32,39 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// <summary>Forgets the previous chunk: the next call starts a new video.</summary>
     public void ResetCache() => _cache.Set(null);
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, consumeInput: false);
+
+    /// <summary>
+    /// <see cref="forward"/>, disposing <paramref name="input"/> as soon as its time-padded copy exists,
+    /// so that a block's peak memory holds one activation fewer.
+    /// </summary>
+    internal Tensor Forward(Tensor input, bool consumeInput)
     {
-        if (_timeKernel == 1) return conv.forward(input);
-        using var scope = NewDisposeScope();
+        if (_timeKernel == 1)
+        {
+            var y = conv.forward(input);
+            if (consumeInput) input.Dispose();
+            return y;
+        }
         Tensor padded;
         if (_cache.Frames is null)
         {
-            var first = input.narrow(2, 0, 1);
+            using var first = input.narrow(2, 0, 1);
             padded = cat(Enumerable.Repeat(first, _timeKernel - 1).Append(input).ToList(), 2);
         }
         else
         {
             padded = cat(new[] { _cache.Frames, input }, 2);
         }
-        // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).
-        long frames = padded.shape[2];
-        _cache.Set(padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1).clone().DetachFromDisposeScope());
-        return conv.forward(padded).MoveToOuterDisposeScope();
+        if (consumeInput) input.Dispose();
+        using (padded)
+        {
+            // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).
+            long frames = padded.shape[2];
+            using (var tail = padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1))
+                _cache.Set(tail.clone().DetachFromDisposeScope());
+            return conv.forward(padded);
+        }
     }
 
     protected override void Dispose(bool disposing)

@@ -22,11 +22,10 @@ public sealed class CogVideoXDownBlock3D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var h = input;
-        foreach (var resnet in resnets) h = resnet.forward(h);
+        var h = resnets[0].forward(input);
+        foreach (var resnet in resnets.Skip(1)) { var next = resnet.forward(h); h.Dispose(); h = next; }
         if (downsamplers is not null)
-            foreach (var down in downsamplers) h = down.forward(h);
-        return h.MoveToOuterDisposeScope();
+            foreach (var down in downsamplers) { var next = down.forward(h); h.Dispose(); h = next; }
+        return h;
     }
 }

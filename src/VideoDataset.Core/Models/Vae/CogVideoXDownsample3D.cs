@@ -24,27 +24,33 @@ public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = _compressTime ? HalveTime(input) : input;
-        long b = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], w = x.shape[4];
-        x = nn.functional.pad(x, new long[] { 0, 1, 0, 1 });
+        using var halved = _compressTime ? HalveTime(input) : input.alias();
+        long b = halved.shape[0], c = halved.shape[1], t = halved.shape[2], h = halved.shape[3], w = halved.shape[4];
+        Tensor y;
         // Fold time into the batch for the per-frame 2D convolution.
-        var frames = x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1);
-        var y = conv.forward(frames);
-        return y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4).contiguous().MoveToOuterDisposeScope();
+        using (var padded = nn.functional.pad(halved, new long[] { 0, 1, 0, 1 }))
+        using (var frames = padded.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1))
+            y = conv.forward(frames);
+        using (y)
+        using (var unfolded = y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]))
+        using (var back = unfolded.permute(0, 2, 1, 3, 4))
+            return back.contiguous();
     }
 
     /// <summary>Time halving of a [B, C, T, H, W] tensor (exact: the mean of two is (a+b)/2).</summary>
     internal static Tensor HalveTime(Tensor x)
     {
         long b = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], w = x.shape[4];
-        if (t % 2 == 1)
+        if (t % 2 == 0)
         {
-            var first = x.narrow(2, 0, 1);
-            if (t == 1) return first;
-            var rest = x.narrow(2, 1, t - 1).reshape(b, c, (t - 1) / 2, 2, h, w).mean(new long[] { 3 });
-            return cat(new[] { first, rest }, 2);
+            using var pairs = x.reshape(b, c, t / 2, 2, h, w);
+            return pairs.mean(new long[] { 3 });
         }
-        return x.reshape(b, c, t / 2, 2, h, w).mean(new long[] { 3 });
+        if (t == 1) return x.clone();
+        using var first = x.narrow(2, 0, 1);
+        using var rest = x.narrow(2, 1, t - 1);
+        using var restPairs = rest.reshape(b, c, (t - 1) / 2, 2, h, w);
+        using var restMean = restPairs.mean(new long[] { 3 });
+        return cat(new[] { first, restMean }, 2);
     }
 }

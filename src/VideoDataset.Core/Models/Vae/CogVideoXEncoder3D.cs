@@ -34,7 +34,7 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
         }
         down_blocks = nn.ModuleList(blocks.ToArray());
         mid_block = new CogVideoXMidBlock3D(widths[^1], 2, config.NormNumGroups, config.NormEps);
-        norm_out = nn.GroupNorm(config.NormNumGroups, widths[^1], 1e-6); // diffusers fixes this eps, whatever norm_eps says
+        norm_out = CogVideoXResnetBlock3D.NewGroupNorm(config.NormNumGroups, widths[^1], 1e-6); // diffusers fixes this eps, whatever norm_eps says
         conv_out = new CogVideoXCausalConv3d(widths[^1], 2L * config.LatentChannels);
         RegisterComponents();
     }
@@ -42,13 +42,15 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
     /// <summary>Encodes one chunk [B, C, T, H, W] continuing the previous chunk (see <see cref="ResetCache"/>).</summary>
     public override Tensor forward(Tensor chunk)
     {
-        using var scope = NewDisposeScope();
         var h = conv_in.forward(chunk);
-        foreach (var block in down_blocks) h = block.forward(h);
-        h = mid_block.forward(h);
-        h = nn.functional.silu(norm_out.forward(h));
-        return conv_out.forward(h).MoveToOuterDisposeScope();
+        foreach (var block in down_blocks) h = Replace(h, block.forward(h));
+        h = Replace(h, mid_block.forward(h));
+        h = Replace(h, norm_out.forward(h)).silu_();
+        return conv_out.Forward(h, consumeInput: true);
     }
+
+    // Frees the previous activation as soon as the next one exists.
+    static Tensor Replace(Tensor previous, Tensor next) { previous.Dispose(); return next; }
 
     /// <summary>Starts a new video: every causal convolution pads with its first frame again.</summary>
     public void ResetCache()

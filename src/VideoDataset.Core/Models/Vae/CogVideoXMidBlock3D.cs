@@ -18,9 +18,8 @@ public sealed class CogVideoXMidBlock3D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var h = input;
-        foreach (var resnet in resnets) h = resnet.forward(h);
-        return h.MoveToOuterDisposeScope();
+        var h = resnets[0].forward(input);
+        foreach (var resnet in resnets.Skip(1)) { var next = resnet.forward(h); h.Dispose(); h = next; }
+        return h;
     }
 }

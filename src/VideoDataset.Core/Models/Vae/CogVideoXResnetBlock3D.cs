@@ -19,21 +19,38 @@ public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
 
     public CogVideoXResnetBlock3D(long inChannels, long outChannels, long groups, double eps) : base(nameof(CogVideoXResnetBlock3D))
     {
-        norm1 = nn.GroupNorm(groups, inChannels, eps);
+        norm1 = NewGroupNorm(groups, inChannels, eps);
         conv1 = new CogVideoXCausalConv3d(inChannels, outChannels);
-        norm2 = nn.GroupNorm(groups, outChannels, eps);
+        norm2 = NewGroupNorm(groups, outChannels, eps);
         conv2 = new CogVideoXCausalConv3d(outChannels, outChannels);
         if (inChannels != outChannels)
             conv_shortcut = nn.Conv3d(inChannels, outChannels, 1);
         RegisterComponents();
     }
 
+    /// <summary>
+    /// GroupNorm with PyTorch's initial weight 1 and bias 0 (TorchSharp 0.107 leaves them uninitialised;
+    /// loaded weights overwrite them, but a fresh module must compute something sane).
+    /// </summary>
+    internal static GroupNorm NewGroupNorm(long groups, long channels, double eps)
+    {
+        var norm = nn.GroupNorm(groups, channels, eps);
+        using var noGrad = no_grad();
+        norm.weight!.fill_(1f);
+        norm.bias!.zero_();
+        return norm;
+    }
+
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var h = conv1.forward(nn.functional.silu(norm1.forward(input)));
-        h = conv2.forward(nn.functional.silu(norm2.forward(h)));
-        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
-        return h.add_(shortcut).MoveToOuterDisposeScope();
+        // Each intermediate is freed as soon as the next exists (at 720x480 one is gigabytes): the peak
+        // is the input, one normalised copy and its time-padded copy.
+        var h = conv1.Forward(norm1.forward(input).silu_(), consumeInput: true);
+        Tensor normed;
+        using (h) normed = norm2.forward(h).silu_();
+        var y = conv2.Forward(normed, consumeInput: true);
+        if (conv_shortcut is null) return y.add_(input);
+        using var shortcut = conv_shortcut.forward(input);
+        return y.add_(shortcut);
     }
 }
