@@ -94,6 +94,7 @@ public sealed class EncodeVideoLatents : WorkerTask
         var stale = Latents.Select(i => byPath.GetValueOrDefault(i.GetMetadata("FullPath")))
             .Where(l => l is not null && !OutputState.IsFresh(l.OutputPath, l.Key, state.OutputKeys)).Select(l => l!).ToList();
         if (stale.Count == 0) return true;
+        if (!state.Plan.ModelsUsable) return false; // PrepareDataset reported why
         if (RefuseInQuestionMode(stale.Count, "latents")) return false;
 
         var request = BaseRequest(settings, Stage, settings.ResolvedVaeDir) with
@@ -129,6 +130,7 @@ public sealed class EncodeTextEmbeddings : WorkerTask
         var missing = TextEmbeddings.Select(i => byPath.GetValueOrDefault(i.GetMetadata("FullPath")))
             .Where(t => t is not null && !File.Exists(t.OutputPath)).Select(t => t!).ToList();
         if (missing.Count == 0) return true;
+        if (!state.Plan.ModelsUsable) return false; // PrepareDataset reported why
         if (RefuseInQuestionMode(missing.Count, "text embeddings")) return false;
 
         var request = BaseRequest(settings, Stage, settings.ResolvedT5Dir) with

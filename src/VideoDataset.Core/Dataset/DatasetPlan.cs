@@ -54,6 +54,9 @@ public sealed class DatasetPlan
 
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
 
+    /// <summary>False when a model folder is missing: nothing can be encoded, only reported.</summary>
+    public bool ModelsUsable => !Diagnostics.Any(d => d.Code is ModelFolderMissing or NoModelNamed);
+
     public static string TextRelativePath(string key) => $"text/{key[..2]}/{key}.pt";
 
     /// <summary>Diagnostics about the model folders (a dataset that names no model is an error, DESIGN §3).</summary>
