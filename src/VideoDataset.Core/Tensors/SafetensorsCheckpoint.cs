@@ -13,7 +13,7 @@ namespace VideoDataset.Core.Tensors;
 /// Diagnostics, in addition to those of <see cref="SafetensorsFile"/> for each file opened:
 /// <list type="table">
 /// <item><term>VDS4120</term><description>the folder has neither the single file nor its index (on the folder)</description></item>
-/// <item><term>VDS4121</term><description>the index is not valid JSON or has no weight_map object of strings (on the index)</description></item>
+/// <item><term>VDS4121</term><description>the index is not valid JSON, has no weight_map object of file names in the folder (no path separators), or names a tensor twice (on the index)</description></item>
 /// <item><term>VDS4122</term><description>a shard the index names does not exist (on the index)</description></item>
 /// <item><term>VDS4123</term><description>a tensor the index maps to a shard is not in that shard (on the shard)</description></item>
 /// <item><term>VDS4124</term><description><see cref="Entry"/> or <see cref="Read"/> of a name the checkpoint does not hold (on the folder)</description></item>
@@ -66,9 +66,11 @@ public sealed class SafetensorsCheckpoint
                 throw Error("VDS4121", index, "the index has no \"weight_map\" object");
             foreach (var p in map.EnumerateObject())
             {
-                if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(p.Value.GetString()))
-                    throw Error("VDS4121", index, $"weight_map entry '{p.Name}' is not a file name");
-                weightMap.Add((p.Name, p.Value.GetString()!));
+                // Shards must sit in the folder itself: that is where the build hashes model files for staleness.
+                if (p.Value.ValueKind != JsonValueKind.String || p.Value.GetString() is not { Length: > 0 } shard
+                    || shard.Contains('/') || shard.Contains('\\'))
+                    throw Error("VDS4121", index, $"weight_map entry '{p.Name}' is not the name of a file in this folder: {p.Value.GetRawText()}");
+                weightMap.Add((p.Name, shard));
             }
         }
         catch (JsonException e) { throw Error("VDS4121", index, $"the index is not valid JSON: {e.Message}"); }

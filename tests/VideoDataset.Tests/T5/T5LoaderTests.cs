@@ -115,14 +115,15 @@ public class T5LoaderTests
     }
 
     [TestMethod]
-    public void FolderWithoutWeightsIsVds4310()
+    public void FolderWithoutWeightsIsVds4120()
     {
         string dir = T5TestSupport.TempDir("noweights");
         try
         {
             File.Copy(Path.Combine(_tinyDir, "config.json"), Path.Combine(dir, "config.json"));
             var e = Assert.ThrowsExactly<DiagnosticException>(() => T5EncoderModel.Load(dir, torch.CPU, ScalarType.Float32));
-            Assert.AreEqual("VDS4310", e.Diagnostic.Code);
+            Assert.AreEqual("VDS4120", e.Diagnostic.Code);
+            Assert.AreEqual(dir, e.Diagnostic.File);
             StringAssert.Contains(e.Message, "model.safetensors.index.json");
         }
         finally { Directory.Delete(dir, true); }
@@ -156,14 +157,14 @@ public class T5LoaderTests
     }
 
     [TestMethod]
-    public void ShardIndexNamingAMissingShardIsVds4311()
+    public void ShardIndexNamingAMissingShardIsVds4122()
     {
         string dir = ShardedFolder(out string indexPath);
         try
         {
             File.Delete(Path.Combine(dir, "model-00002-of-00003.safetensors"));
             var e = Assert.ThrowsExactly<DiagnosticException>(() => T5EncoderModel.Load(dir, torch.CPU, ScalarType.Float32));
-            Assert.AreEqual("VDS4311", e.Diagnostic.Code);
+            Assert.AreEqual("VDS4122", e.Diagnostic.Code);
             Assert.AreEqual(indexPath, e.Diagnostic.File);
             StringAssert.Contains(e.Message, "model-00002-of-00003.safetensors");
         }

@@ -90,14 +90,44 @@ public class VaeLoaderTests
     }
 
     [TestMethod]
-    public void MissingWeightsFileIsVds4203AndGarbageIsVds4205()
+    public void MissingWeightsAreVds4120AndGarbageIsVds4103()
     {
         string dir = CopyTiny(out _);
         var e = Assert.ThrowsExactly<DiagnosticException>(() => VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32));
-        Assert.AreEqual("VDS4203", e.Diagnostic.Code);
-        File.WriteAllBytes(Path.Combine(dir, VaeLoader.WeightsFileName), new byte[] { 5, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x' });
+        Assert.AreEqual("VDS4120", e.Diagnostic.Code);
+        StringAssert.Contains(e.Message, "diffusion_pytorch_model.safetensors.index.json");
+        string path = Path.Combine(dir, VaeLoader.WeightsFileName);
+        File.WriteAllBytes(path, new byte[] { 5, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x' });
         e = Assert.ThrowsExactly<DiagnosticException>(() => VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32));
-        Assert.AreEqual("VDS4205", e.Diagnostic.Code);
+        Assert.AreEqual("VDS4103", e.Diagnostic.Code); // the header length runs past the end of the file
+        Assert.AreEqual(path, e.Diagnostic.File);
+    }
+
+    [TestMethod]
+    public void ShardedWeightsLoadLikeTheSingleFile()
+    {
+        string dir = CopyTiny(out var tensors);
+        var weightMap = new Dictionary<string, string>();
+        for (int s = 0; s < 2; s++)
+        {
+            string shard = $"diffusion_pytorch_model-{s + 1:00000}-of-00002.safetensors";
+            var part = tensors.Where((_, i) => i % 2 == s).ToList();
+            SafetensorsFile.Write(Path.Combine(dir, shard), part);
+            foreach (var (name, _) in part) weightMap[name] = shard;
+        }
+        File.WriteAllText(Path.Combine(dir, VaeLoader.WeightsFileName + ".index.json"),
+            System.Text.Json.JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = weightMap }));
+        try
+        {
+            using var sharded = VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32);
+            using var single = VaeLoader.LoadEncoder(VaeTestSupport.TinyVaeDir, CPU, ScalarType.Float32);
+            var a = sharded.state_dict();
+            var b = single.state_dict();
+            CollectionAssert.AreEquivalent(b.Keys.ToList(), a.Keys.ToList());
+            foreach (var (name, t) in b)
+                CollectionAssert.AreEqual(t.flatten().data<float>().ToArray(), a[name].flatten().data<float>().ToArray(), name);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [TestMethod]

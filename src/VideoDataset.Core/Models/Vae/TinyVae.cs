@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using VideoDataset.Core.IO;
 using VideoDataset.Core.Tensors;
 
 namespace VideoDataset.Core.Models.Vae;
@@ -27,7 +27,7 @@ public static class TinyVae
     public static void Write(string dir)
     {
         Directory.CreateDirectory(dir);
-        WriteAtomically(Path.Combine(dir, VaeConfig.FileName), ConfigJson(Config));
+        AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(Config));
         var rng = new SplitMix64(Seed);
         var tensors = EncoderShapes(Config)
             .Select(k => ("encoder." + k.Name, k.Shape))
@@ -156,29 +156,5 @@ public static class TinyVae
         j.WriteStartArray(name);
         foreach (var v in values) j.WriteNumberValue(v);
         j.WriteEndArray();
-    }
-
-    static void WriteAtomically(string path, byte[] bytes)
-    {
-        string temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        try { File.WriteAllBytes(temp, bytes); File.Move(temp, path, overwrite: true); }
-        finally { if (File.Exists(temp)) File.Delete(temp); }
-    }
-
-    /// <summary>SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, the same sequence everywhere.</summary>
-    sealed class SplitMix64(ulong seed)
-    {
-        ulong _state = seed;
-
-        public ulong Next()
-        {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        /// <summary>Uniform in [-1, 1) with 24-bit resolution (exact in float).</summary>
-        public float NextSymmetric() => (Next() >> 40) * (1f / 8388608f) - 1f;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TorchSharp;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Tensors;
@@ -17,26 +16,26 @@ public static class VaeLoader
 
     /// <summary>
     /// Loads <c>encoder.*</c> weights by name into a new encoder, converted to <paramref name="computeType"/>
-    /// on <paramref name="device"/>, in eval mode. Errors: VDS4201/VDS4202 (config), VDS4203 (no weights
-    /// file), VDS4204 (every missing, unexpected or mis-shaped key in one message), VDS4205 (unreadable file).
+    /// on <paramref name="device"/>, in eval mode. The weights are <c>diffusion_pytorch_model.safetensors</c>
+    /// or the shards of its <c>.index.json</c>. Errors: VDS4201/VDS4202 (config), those of
+    /// <see cref="SafetensorsCheckpoint.Open"/> (no weights, bad index or file), VDS4204 (every missing,
+    /// unexpected or mis-shaped key in one message), VDS4205 (a file that cannot be read).
     /// </summary>
     public static CogVideoXEncoder3D LoadEncoder(string vaeDir, Device device, ScalarType computeType)
     {
         var config = VaeConfig.Load(Path.Combine(vaeDir, VaeConfig.FileName));
-        string weightsPath = Path.Combine(vaeDir, WeightsFileName);
-        if (!File.Exists(weightsPath))
-            throw new DiagnosticException(Diagnostic.Error("VDS4203", weightsPath, 0, 0, "VAE weights file not found"));
-        SafetensorsFile file;
-        try { file = SafetensorsFile.Open(weightsPath); }
-        catch (Exception e) when (e is InvalidDataException or IOException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        SafetensorsCheckpoint weights;
+        try { weights = SafetensorsCheckpoint.Open(vaeDir, WeightsFileName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosticException(Diagnostic.Error("VDS4205", weightsPath, 0, 0, $"cannot read the safetensors file: {e.Message}"));
+            throw new DiagnosticException(Diagnostic.Error("VDS4205", Path.GetFullPath(Path.Combine(vaeDir, WeightsFileName)), 0, 0,
+                $"cannot read the VAE weights: {e.Message}"));
         }
 
         var encoder = new CogVideoXEncoder3D(config);
         try
         {
-            LoadWeights(encoder, file);
+            LoadWeights(encoder, weights);
             encoder.to(computeType).to(device);
             encoder.eval();
             return encoder;
@@ -48,36 +47,40 @@ public static class VaeLoader
         }
     }
 
-    /// <summary>Copies the file's <c>encoder.*</c> tensors into <paramref name="encoder"/> after checking every key and shape.</summary>
-    internal static void LoadWeights(CogVideoXEncoder3D encoder, SafetensorsFile file)
+    /// <summary>Copies the checkpoint's <c>encoder.*</c> tensors into <paramref name="encoder"/> after checking every key and shape.</summary>
+    internal static void LoadWeights(CogVideoXEncoder3D encoder, SafetensorsCheckpoint weights)
     {
         var targets = encoder.state_dict();
         var problems = new List<string>();
         foreach (var name in targets.Keys.Order(StringComparer.Ordinal))
         {
-            if (!file.Entries.TryGetValue(Prefix + name, out var entry))
+            if (!weights.Contains(Prefix + name))
+            {
                 problems.Add($"missing {Prefix}{name} {Shape(targets[name].shape)}");
-            else if (!entry.Shape.SequenceEqual(targets[name].shape))
-                problems.Add($"{Prefix}{name} has shape {Shape(entry.Shape)}, expected {Shape(targets[name].shape)}");
+                continue;
+            }
+            long[] shape = weights.Entry(Prefix + name).Shape;
+            if (!shape.SequenceEqual(targets[name].shape))
+                problems.Add($"{Prefix}{name} has shape {Shape(shape)}, expected {Shape(targets[name].shape)}");
         }
-        foreach (var key in file.Entries.Keys.Order(StringComparer.Ordinal))
+        foreach (var key in weights.Names.Order(StringComparer.Ordinal))
         {
             if (IgnoredPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal))) continue;
             if (!key.StartsWith(Prefix, StringComparison.Ordinal) || !targets.ContainsKey(key[Prefix.Length..]))
                 problems.Add($"unexpected {key}");
         }
         if (problems.Count > 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS4204", file.Path, 0, 0,
+            throw new DiagnosticException(Diagnostic.Error("VDS4204", weights.Files[0], 0, 0,
                 $"the weights do not fit the encoder of config.json ({problems.Count} problem(s)): {string.Join("; ", problems)}"));
 
         using var noGrad = no_grad();
         foreach (var (name, target) in targets)
         {
             TensorData data;
-            try { data = file.Read(Prefix + name); }
+            try { data = weights.Read(Prefix + name); }
             catch (Exception e) when (e is IOException or ArgumentException or EndOfStreamException)
             {
-                throw new DiagnosticException(Diagnostic.Error("VDS4205", file.Path, 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
+                throw new DiagnosticException(Diagnostic.Error("VDS4205", weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
             }
             using var source = TorchConvert.ToTorch(data);
             target.copy_(source); // converts F16/BF16 to the module's float32
