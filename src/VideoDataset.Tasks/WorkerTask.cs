@@ -11,13 +11,12 @@ namespace VideoDataset.Tasks;
 /// the request goes in a file, progress and canonical diagnostics come back on stdout and are
 /// relayed to the log. Model code never loads into MSBuild; cancelling kills the worker at once.
 /// </summary>
-public abstract class WorkerTask : ToolTask, IIncrementalTask
+public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: FailIfNotIncremental under -question
 {
     public ITaskItem Settings { get; set; } = null!;
     public string ProjectFile { get; set; } = "";
     /// <summary>VideoDataset.Worker.dll.</summary>
     [Required] public string WorkerPath { get; set; } = "";
-    public bool FailIfNotIncremental { get; set; }
 
     /// <summary>Outputs the worker reported finished.</summary>
     protected List<string> Finished { get; } = new();
