@@ -1,5 +1,5 @@
 // Text benchmark (issue 4): T5 encoder tokens/s and T5Tokenizer throughput on the CPU.
-//   dotnet run -c Release --project bench/TextBench -- [--length 498] [--batches 1,8] [--configs tiny,mid] [--min-seconds 5]
+//   dotnet run -c Release --project bench/TextBench -- [--length 498] [--batches 1,8] [--configs tiny,mid] [--min-seconds 5] [--threads N]
 // Encoder: T5TextEncoder.Encode (forward pass and the bfloat16 output conversion, as the pipeline calls it) on
 // texts of the tokenizer corpus padded to TextMaxLength; one untimed warm-up batch, then whole batches until
 // --min-seconds have passed (at least 2). Every position counts as a token, padding included, because the
@@ -16,6 +16,7 @@ int length = int.Parse(Option("--length", "498"));
 int[] batches = Option("--batches", "1,8").Split(',').Select(int.Parse).ToArray();
 string[] names = Option("--configs", "tiny,mid").Split(',');
 double minSeconds = double.Parse(Option("--min-seconds", "5"), System.Globalization.CultureInfo.InvariantCulture);
+if (Option("--threads", "") is { Length: > 0 } threads) torch.set_num_threads(int.Parse(threads));
 
 var configs = new Dictionary<string, T5Config>
 {
