@@ -1,36 +1,123 @@
-// usage: dotnet run -c Release --project bench/VaeBench -- [[WxH:]seconds...]   (default: 3 63, at 128x80)
-// Makes 16 fps testsrc2 clips (ffv1), encodes each with the tiny VAE on the CPU in 16-frame chunks and
-// prints frames/s and the process's peak RSS after each clip (run one clip per process to compare peaks).
+// VAE encoding benchmark (issue 3): frames/s and peak resident memory of LatentEncoder.EncodeFile on the CPU.
+//   dotnet run -c Release --project bench/VaeBench -- [--configs tiny,mid] [--seconds 3,63] [--size 128x80] [--chunk 16]
+// The parent writes the models (deterministic weights, TinyVae's initialisation) and makes 16 fps testsrc2
+// clips with ffmpeg (ffv1, lossless), then encodes each (model, clip) pair in a child process of its own, so
+// that each peak RSS (VmHWM from /proc/self/status) belongs to one clip only. Memory that does not grow with
+// the clip's length is the point: the 63-s / 3-s peak RSS ratio should stay near 1.
 using System.Diagnostics;
+using System.Globalization;
 using TorchSharp;
 using VideoDataset.Core.Models.Vae;
 using VideoDataset.Core.Video;
 
-var clips = (args.Length > 0 ? args : new[] { "3", "63" }).Select(a =>
+const string ChildFlag = "--encode-one";
+if (args.Length > 0 && args[0] == ChildFlag) return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]));
+
+var configs = new Dictionary<string, VaeConfig>
 {
-    var parts = a.Split(':');
-    var size = parts.Length == 2 ? parts[0].Split('x').Select(int.Parse).ToArray() : new[] { 128, 80 };
-    return (Width: size[0], Height: size[1], Seconds: int.Parse(parts[^1]));
-}).ToArray();
+    // ModelDir=tiny: the model the sample and the tests run.
+    ["tiny"] = TinyVae.Config,
+    // A mid-size CogVideoX VAE: half the real widths, 2 instead of 3 layers per block (real 5b: [128,256,256,512], 3).
+    ["mid"] = TinyVae.Config with { BlockOutChannels = new[] { 64, 128, 128, 256 }, LayersPerBlock = 2, NormNumGroups = 32 },
+};
+string[] names = Option("--configs", "tiny,mid").Split(',');
+int[] secondsList = Option("--seconds", "3,63").Split(',').Select(int.Parse).ToArray();
+int[] size = Option("--size", "128x80").Split('x').Select(int.Parse).ToArray();
+int chunk = int.Parse(Option("--chunk", "16"));
+int width = size[0], height = size[1];
+
 string dir = Path.Combine(Path.GetTempPath(), "vaebench-" + Environment.ProcessId);
 Directory.CreateDirectory(dir);
-string vae = Path.Combine(dir, "vae");
-TinyVae.Write(vae);
-using var encoder = LatentEncoder.Load(vae, torch.CPU);
-Console.WriteLine($"torch threads: {torch.get_num_threads()}, cores: {Environment.ProcessorCount}");
-foreach (var (width, height, seconds) in clips)
+try
 {
-    var spec = new VideoSpec(16, 3, width, height);
-    int frames = spec.Fps * seconds + 1;
-    string clip = Path.Combine(dir, $"clip{width}x{height}-{seconds}.mkv");
-    var ff = Process.Start("ffmpeg", new[] { "-v", "error", "-y", "-f", "lavfi", "-i", $"testsrc2=size={width}x{height}:rate=16",
-        "-frames:v", frames.ToString(), "-c:v", "ffv1", clip })!;
-    ff.WaitForExit();
-    var sw = Stopwatch.StartNew();
-    var latent = encoder.EncodeFile(clip, spec, 16);
-    sw.Stop();
-    long peak = Process.GetCurrentProcess().PeakWorkingSet64; // VmHWM: peak resident set
-    Console.WriteLine($"{width}x{height} {seconds,3} s ({frames} frames) -> [{string.Join(", ", latent.Shape)}] in {sw.Elapsed.TotalSeconds:F2} s: " +
-                      $"{frames / sw.Elapsed.TotalSeconds:F1} frames/s, peak RSS {peak / (1024.0 * 1024):F0} MiB");
+    Console.WriteLine($"VaeBench: {width}x{height}, 16 fps, VaeChunkFrames {chunk}, CPU float32, {Environment.ProcessorCount} cores");
+    Console.WriteLine($"load average at start: {LoadAverage()}");
+    var clips = new Dictionary<int, string>();
+    foreach (int seconds in secondsList)
+    {
+        string clip = Path.Combine(dir, $"clip-{seconds}s.mkv");
+        Run("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", $"testsrc2=size={width}x{height}:rate=16",
+            "-frames:v", (16 * seconds + 1).ToString(), "-c:v", "ffv1", clip);
+        clips[seconds] = clip;
+    }
+    var rows = new List<string>();
+    foreach (string name in names)
+    {
+        var config = configs[name];
+        string vae = Path.Combine(dir, name);
+        TinyVae.Write(vae, config);
+        double? firstPeak = null;
+        foreach (int seconds in secondsList)
+        {
+            string load = LoadAverage();
+            var r = Child(vae, clips[seconds], width, height, chunk);
+            firstPeak ??= r.PeakMiB;
+            string line = $"| {name} [{string.Join(",", config.BlockOutChannels)}] x{config.LayersPerBlock} | {width}x{height} | {seconds} s ({r.Frames} frames) | " +
+                          $"{r.Seconds:F1} s | {r.Frames / r.Seconds:F1} | {r.LoadedMiB:F0} | {r.PeakMiB:F0} | {r.PeakMiB / firstPeak:F2} | {load} |";
+            Console.WriteLine(line);
+            rows.Add(line);
+        }
+    }
+    Console.WriteLine();
+    Console.WriteLine($"| model [block_out_channels] x layers_per_block | size | clip | encode time | frames/s | RSS after load (MiB) | peak RSS (MiB) | peak / peak of the {secondsList[0]}-s clip | load average (1/5/15 min) before the run |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+    foreach (var row in rows) Console.WriteLine(row);
+    Console.WriteLine($"load average at end: {LoadAverage()}");
+    return 0;
 }
-Directory.Delete(dir, recursive: true);
+finally
+{
+    Directory.Delete(dir, recursive: true);
+}
+
+// The child: load the encoder, note the peak so far, encode the clip, report the final peak.
+static int EncodeOne(string vae, string clip, int width, int height, int chunk)
+{
+    using var encoder = LatentEncoder.Load(vae, torch.CPU);
+    double loaded = VmHwmMiB();
+    var spec = new VideoSpec(16, 3, width, height);
+    var sw = Stopwatch.StartNew();
+    var latent = encoder.EncodeFile(clip, spec, chunk);
+    sw.Stop();
+    int frames = VideoConformance.FramesToEncode(VideoProbe.Probe(clip).FrameCount, spec);
+    Console.WriteLine(FormattableString.Invariant(
+        $"RESULT {frames} {sw.Elapsed.TotalSeconds:R} {loaded:R} {VmHwmMiB():R} [{string.Join(",", latent.Shape)}] threads={torch.get_num_threads()}"));
+    return 0;
+}
+
+static (int Frames, double Seconds, double LoadedMiB, double PeakMiB) Child(string vae, string clip, int width, int height, int chunk)
+{
+    // Started the way this process was: the apphost directly, or `dotnet VaeBench.dll`.
+    var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+    if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+    foreach (var a in new[] { ChildFlag, vae, clip, width.ToString(), height.ToString(), chunk.ToString() }) psi.ArgumentList.Add(a);
+    using var p = Process.Start(psi)!;
+    string output = p.StandardOutput.ReadToEnd();
+    p.WaitForExit();
+    string? result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+    if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"child failed ({p.ExitCode}): {output}");
+    Console.WriteLine("  " + result);
+    var f = result.Split(' ');
+    double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+    return (int.Parse(f[1]), D(2), D(3), D(4));
+}
+
+// VmHWM: the peak resident set size of this process, in kB.
+static double VmHwmMiB() =>
+    File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
+
+static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+static void Run(string file, params string[] arguments)
+{
+    using var p = Process.Start(file, arguments);
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new InvalidOperationException($"{file} exited with {p.ExitCode}");
+}
+
+string Option(string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}

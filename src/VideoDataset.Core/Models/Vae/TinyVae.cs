@@ -24,14 +24,21 @@ public static class TinyVae
     const ulong Seed = 0x5EED_C06_0001UL;
 
     /// <summary>Writes <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c> into <paramref name="dir"/> (created if needed).</summary>
-    public static void Write(string dir)
+    public static void Write(string dir) => Write(dir, Config);
+
+    /// <summary>The same deterministic initialisation for any encoder config (the benchmarks' larger models).</summary>
+    public static void Write(string dir, VaeConfig config)
     {
         Directory.CreateDirectory(dir);
+<<<<<<< HEAD
         AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(Config));
+=======
+        WriteAtomically(Path.Combine(dir, VaeConfig.FileName), ConfigJson(config));
+>>>>>>> bench
         var rng = new SplitMix64(Seed);
-        var tensors = EncoderShapes(Config)
+        var tensors = EncoderShapes(config)
             .Select(k => ("encoder." + k.Name, k.Shape))
-            .Concat(DecoderSample(Config))
+            .Concat(DecoderSample(config))
             .Select(k => (k.Item1, Generate(k.Item1, k.Item2, rng)))
             .ToList();
         SafetensorsFile.Write(Path.Combine(dir, VaeLoader.WeightsFileName), tensors);
