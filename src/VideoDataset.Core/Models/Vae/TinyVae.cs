@@ -30,11 +30,7 @@ public static class TinyVae
     public static void Write(string dir, VaeConfig config)
     {
         Directory.CreateDirectory(dir);
-<<<<<<< HEAD
-        AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(Config));
-=======
-        WriteAtomically(Path.Combine(dir, VaeConfig.FileName), ConfigJson(config));
->>>>>>> bench
+        AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(config));
         var rng = new SplitMix64(Seed);
         var tensors = EncoderShapes(config)
             .Select(k => ("encoder." + k.Name, k.Shape))
