@@ -73,6 +73,7 @@ sealed class BuildState
             OutputKeys = FileStampCache.Load(CachePath(settings, "output-keys.tsv")),
             Plan = DatasetPlan.Create(settings, hashes, projectFile),
         };
+        engine4?.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build); // a refresh replaces the older state
         engine4?.RegisterTaskObject(key, state, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
         return state;
     }

@@ -26,9 +26,9 @@ sealed class LatentStage(WorkRequest request)
         {
             try
             {
-                CheckLength(item, spec);
+                var probe = CheckLength(item, spec);
                 var warnings = new List<Diagnostic>();
-                TensorData latent = encoder.EncodeFile(item.Input, spec, request.ChunkFrames, warnings);
+                TensorData latent = encoder.EncodeFile(item.Input, spec, request.ChunkFrames, warnings, probe);
                 foreach (var w in warnings) Console.WriteLine(w.ToString());
                 TorchTensorFile.Write(item.Output, latent, item.Metadata);
                 Console.WriteLine(WorkerProtocol.Done(item.Output));
@@ -49,7 +49,7 @@ sealed class LatentStage(WorkRequest request)
     }
 
     /// <summary>The annotation gives one text per segment: the video's length must match their count.</summary>
-    void CheckLength(WorkItem item, VideoSpec spec)
+    VideoProbe CheckLength(WorkItem item, VideoSpec spec)
     {
         var probe = VideoProbe.Probe(item.Input);
         if (VideoConformance.Check(probe, spec).FirstOrDefault(d => d.Severity == Severity.Error) is { } error)
@@ -59,6 +59,7 @@ sealed class LatentStage(WorkRequest request)
         if (item.Segments > 0 && seconds != annotated)
             throw new DiagnosticException(Diagnostic.Error(AnnotationReader.TextCountMismatch, request.AnnotationFile, item.Line, 1,
                 $"'{item.Label}' is {seconds} s long ({probe.FrameCount} frames), so {seconds / spec.SegmentSeconds} texts are expected; the line gives {item.Segments}."));
+        return probe;
     }
 }
 

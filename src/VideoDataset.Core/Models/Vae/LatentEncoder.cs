@@ -36,9 +36,9 @@ public sealed class LatentEncoder : IDisposable
     /// Encodes one video. Throws a DiagnosticException for the first error of the conformance check
     /// (VDS2003-2005) or of reading (VDS2001, VDS2002, VDS2007); warnings (VDS2006) go to <paramref name="warnings"/>.
     /// </summary>
-    public TensorData EncodeFile(string videoPath, VideoSpec spec, int chunkFrames, ICollection<Diagnostic>? warnings = null)
+    public TensorData EncodeFile(string videoPath, VideoSpec spec, int chunkFrames, ICollection<Diagnostic>? warnings = null, VideoProbe? probe = null)
     {
-        var probe = VideoProbe.Probe(videoPath);
+        probe ??= VideoProbe.Probe(videoPath); // a caller that already probed (to check the annotation) passes it on
         var diagnostics = VideoConformance.Check(probe, spec);
         if (diagnostics.FirstOrDefault(d => d.Severity == Severity.Error) is { } error) throw new DiagnosticException(error);
         foreach (var d in diagnostics) warnings?.Add(d);
