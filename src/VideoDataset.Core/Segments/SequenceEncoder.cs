@@ -153,7 +153,8 @@ public static class SequenceEncoder
 
     static bool Start(Open o, int fps, int width, int height, Action<SequenceJob, Diagnostic> failed)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(o.Job.Output)!);
+        try { Directory.CreateDirectory(Path.GetDirectoryName(o.Job.Output)!); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fail(o, $"cannot create its folder: {e.Message}", failed); return false; }
         o.Temp = o.Job.Output + AtomicFile.TempMarker + Path.GetRandomFileName().Replace(".", "");
         var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[]

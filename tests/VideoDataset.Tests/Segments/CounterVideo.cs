@@ -25,6 +25,19 @@ public static class CounterVideo
     /// <summary>The index shown by every frame of a video whose frames are <paramref name="width"/>x<paramref name="height"/>.</summary>
     public static List<int> Read(string path, int width, int height)
     {
+        int bw = width / 8, bh = height / 2;
+        return Frames(path, width, height).Select(frame =>
+        {
+            int value = 0;
+            for (int bit = 0; bit < 16; bit++)
+                if (frame[((bit / 8) * bh + bh / 2) * width + (bit % 8) * bw + bw / 2] > 128) value |= 1 << bit;
+            return value;
+        }).ToList();
+    }
+
+    /// <summary>Every frame of a video as 8-bit luma, <paramref name="width"/>x<paramref name="height"/>.</summary>
+    public static List<byte[]> Frames(string path, int width, int height)
+    {
         var psi = new System.Diagnostics.ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[] { "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" }) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
@@ -34,19 +47,10 @@ public static class CounterVideo
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException("ffmpeg failed: " + err.Result);
         byte[] bytes = ms.ToArray();
-        int frameBytes = width * height, bw = width / 8, bh = height / 2;
-        var result = new List<int>();
-        for (int f = 0; f + frameBytes <= bytes.Length; f += frameBytes)
-        {
-            int value = 0;
-            for (int bit = 0; bit < 16; bit++)
-            {
-                int x = (bit % 8) * bw + bw / 2, y = (bit / 8) * bh + bh / 2;
-                if (bytes[f + y * width + x] > 128) value |= 1 << bit;
-            }
-            result.Add(value);
-        }
-        return result;
+        int frameBytes = width * height;
+        var frames = new List<byte[]>();
+        for (int f = 0; f + frameBytes <= bytes.Length; f += frameBytes) frames.Add(bytes[f..(f + frameBytes)]);
+        return frames;
     }
 
     /// <summary>(frames, fps, width, height) of a video's first stream, as ffprobe reports them.</summary>
