@@ -116,6 +116,42 @@ public sealed class PrepareSegmentsBuildTests
     }
 
     [TestMethod]
+    public void QuestionModeSeesStaleScenesAndSequencesNoLongerMadeAreRemovedAsIsEverythingOnClean()
+    {
+        using var p = Project("segment-question");
+        AssertBuilt(p.Build());
+        AssertBuilt(p.Build("-question"));
+
+        // Scene 0 of ep01 now lasts 5 s: one segment (from 1 s) instead of two, so ep01 has 3 segments and
+        // every ep01 sequence changes (3s_0000..0002, 6s_0000); 3s_0003 and 6s_0001 are made no more.
+        File.WriteAllText(Path.Combine(p.Dir, "scenes.jsonl"), Scenes().Replace("00:00:06.400", "5").Replace("\"start\": 6.4", "\"start\": 5"));
+        var before = Files(p.EpisodeDir);
+        var question = p.Build("-question");
+        Assert.AreNotEqual(0, question.ExitCode);
+        StringAssert.Contains(question.Output, "error VDS5020: Stale: 4 sequence videos would be written.");
+        Assert.IsEmpty(Changed(before, Files(p.EpisodeDir)));
+        Assert.HasCount(before.Count, Files(p.EpisodeDir));
+
+        string leftover = Path.Combine(p.EpisodeDir, "ep01/3s_0000.mp4.vdstmp-killed");
+        File.WriteAllText(leftover, "half a video from a killed build");
+        var r = p.Build();
+        AssertBuilt(r);
+        StringAssert.Contains(r.Output, "warning VDS6015"); // the caption of scene000_seg01 is unused now
+        Assert.IsFalse(File.Exists(leftover));
+        CollectionAssert.AreEquivalent(new[]
+        {
+            "ep01/3s_0000.mp4", "ep01/3s_0001.mp4", "ep01/3s_0002.mp4", "ep01/6s_0000.mp4",
+            "show/ep02/3s_0000.mp4", "show/ep02/3s_0001.mp4", "show/ep02/6s_0000.mp4",
+        }, Files(p.EpisodeDir).Keys.ToArray());
+        Assert.HasCount(7, File.ReadAllLines(p.AnnotationFile));
+
+        AssertBuilt(p.Build("-t:Clean"));
+        Assert.IsEmpty(Files(p.EpisodeDir));
+        Assert.IsFalse(File.Exists(p.AnnotationFile));
+        Assert.IsTrue(File.Exists(Path.Combine(p.Dir, "raw/ep01.mkv")));
+    }
+
+    [TestMethod]
     public void SceneErrorsFailTheBuildInCanonicalFormAndAMissingCaptionDropsOnlyItsSequences()
     {
         using var p = Project("segment-errors");
