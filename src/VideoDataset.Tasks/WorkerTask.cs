@@ -41,10 +41,13 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
     protected override string GenerateCommandLineCommands() => $"\"{WorkerPath}\" {Stage} --request \"{RequestFile}\"";
 
     /// <summary>Runs the worker on a request; false when it failed or reported errors.</summary>
-    protected bool RunWorker(DatasetSettings settings, WorkRequest request)
+    protected bool RunWorker(DatasetSettings settings, WorkRequest request) => RunWorker(settings, request.ToJson());
+
+    /// <summary>Runs the worker on a request given as its JSON (stages with their own request type).</summary>
+    protected bool RunWorker(DatasetSettings settings, string requestJson)
     {
         RequestFile = Path.Combine(settings.IntermediateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
-        AtomicFile.WriteAllText(RequestFile, request.ToJson());
+        AtomicFile.WriteAllText(RequestFile, requestJson);
         try { return base.Execute() && !Log.HasLoggedErrors; }
         finally { File.Delete(RequestFile); }
     }

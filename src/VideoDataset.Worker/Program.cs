@@ -6,7 +6,7 @@ namespace VideoDataset.Worker;
 
 /// <summary>
 /// Runs the models for a batch of stale items: `latents --request file.json`, `text --request
-/// file.json`, `tiny-model --out dir`, `selftest`. Writes each output atomically, and on stdout
+/// file.json`, `segments --request file.json` (sequence videos from raw episodes), `tiny-model --out dir`, `selftest`. Writes each output atomically, and on stdout
 /// progress lines, one done line per output and canonical diagnostics. Exit code 0 when every
 /// item succeeded, 1 when some failed (the others are kept), 2 on bad usage.
 /// </summary>
@@ -21,6 +21,7 @@ public static class Program
             {
                 case "latents": return new LatentStage(Request(args)).Run();
                 case "text": return new TextStage(Request(args)).Run();
+                case "segments": return SegmentStage.Run(Core.Segments.SegmentRequest.Load(Option(args, "--request")));
                 case "tiny-model": return TinyModels.Write(Option(args, "--out"));
                 case "selftest": return SelfTest();
                 default: return Usage();
@@ -44,7 +45,7 @@ public static class Program
 
     static int Usage()
     {
-        Console.Error.WriteLine("usage: VideoDataset.Worker latents|text --request <file.json> | tiny-model --out <dir> | selftest");
+        Console.Error.WriteLine("usage: VideoDataset.Worker latents|text|segments --request <file.json> | tiny-model --out <dir> | selftest");
         return 2;
     }
 

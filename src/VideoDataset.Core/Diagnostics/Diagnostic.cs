@@ -7,7 +7,8 @@ public enum Severity { Error, Warning }
 /// (<c>file(line,col): error VDSnnnn: message</c>). Line and Column are 1-based; 0 means unknown.
 /// Codes by area: VDS1xxx annotations, VDS2xxx videos and latents, VDS3xxx tokenizer and text
 /// embeddings, VDS4xxx model folders and weight files, VDS5xxx build engine, staleness and
-/// verification, VDS09xx build of this repository.
+/// verification, VDS6xxx segment preparation (scene and caption files, sequence videos),
+/// VDS09xx build of this repository.
 /// </summary>
 public sealed record Diagnostic(Severity Severity, string Code, string File, int Line, int Column, string Message)
 {
