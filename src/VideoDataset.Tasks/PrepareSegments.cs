@@ -25,6 +25,9 @@ public sealed partial class PrepareSegments : WorkerTask
     /// <summary>Instead of building: removes every sequence video this stage wrote (it records our key), leftovers of killed builds, and the annotation file.</summary>
     public bool Clean { get; set; }
 
+    /// <summary>Instead of building: changes nothing, and reports every sequence video or annotation file that a build would write (VerifyDataset).</summary>
+    public bool Verify { get; set; }
+
     [Output] public ITaskItem[] Sequences { get; set; } = [];
     protected override string Stage => SegmentRequest.Stage;
 
@@ -55,6 +58,7 @@ public sealed partial class PrepareSegments : WorkerTask
 
         string Recorded(string path) => File.Exists(path) ? keys.Get(path, SequenceEncoder.RecordedKey) : "";
         var wanted = plan.Sequences.Where(q => q.Captioned).ToList();
+        if (Verify) return VerifyAll(plan, wanted, s.AnnotationFile);
         var stale = wanted.Where(q => Recorded(q.OutputPath) != q.Key).ToList();
         Log.LogMessage(MessageImportance.High,
             $"VideoDataset: {plan.Sequences.Count} sequences from the scenes ({wanted.Count} captioned, {stale.Count} to write), {plan.DroppedScenes} scenes dropped.");
@@ -92,6 +96,22 @@ public sealed partial class PrepareSegments : WorkerTask
         keys.Save();
         Sequences = wanted.Select(q => (ITaskItem)new TaskItem(q.OutputPath)).ToArray();
         return ok && !Log.HasLoggedErrors;
+    }
+
+    /// <summary>Reads every wanted sequence's recorded key afresh (no cache) and compares the annotation file.</summary>
+    bool VerifyAll(SegmentPlan plan, List<PlannedSequence> wanted, string annotationFile)
+    {
+        foreach (var q in wanted)
+        {
+            if (!File.Exists(q.OutputPath))
+                Log.LogError(null, "VDS5101", null, q.OutputPath, 0, 0, 0, 0, $"Missing: the sequence video of {q.Video} has not been made.");
+            else if (SequenceEncoder.RecordedKey(q.OutputPath) != q.Key)
+                Log.LogError(null, "VDS5103", null, q.OutputPath, 0, 0, 0, 0, "Stale sequence video: its raw video, scene times or settings changed since it was made. Run a build.");
+        }
+        string expected = plan.AnnotationContent(_ => true);
+        if (!File.Exists(annotationFile) || File.ReadAllText(annotationFile) != expected)
+            Log.LogError(null, "VDS5104", null, annotationFile, 0, 0, 0, 0, "Stale annotation file: it differs from what the scene and caption files give. Run a build.");
+        return !Log.HasLoggedErrors;
     }
 
     [GeneratedRegex(@"^[0-9]+s_[0-9]{4}\.mp4$")]

@@ -103,9 +103,17 @@ public sealed class PrepareSegmentsBuildTests
         Assert.IsEmpty(Changed(datasetBefore, p.Snapshot()));
         Assert.AreEqual(annotationTime, File.GetLastWriteTimeUtc(p.AnnotationFile));
 
+        AssertBuilt(p.Build("-t:VerifyDataset"));
+
         // Scene 3 now ends at 13.7 s: its one segment starts at 10.1 s. Only the two sequences holding it change;
         // the annotation file's content is the same, so it is not rewritten, and neither are the manifests.
         File.WriteAllText(Path.Combine(p.Dir, "scenes.jsonl"), Scenes("13.7"));
+        var verify = p.Build("-t:VerifyDataset");
+        Assert.AreNotEqual(0, verify.ExitCode, verify.ToString());
+        StringAssert.Contains(verify.Output, Path.Combine(p.EpisodeDir, "ep01/3s_0003.mp4") + " : error VDS5103");
+        StringAssert.Contains(verify.Output, Path.Combine(p.EpisodeDir, "ep01/6s_0001.mp4") + " : error VDS5103");
+        Assert.AreEqual(2, verify.Output.Split('\n').Count(l => l.Contains("error VDS5103") && l.Contains("s_0")), verify.Output);
+        Assert.IsEmpty(Changed(episodesBefore, Files(p.EpisodeDir)), "verification changed nothing");
         var moved = p.Build();
         AssertBuilt(moved);
         StringAssert.Contains(moved.Output, "(9 captioned, 2 to write)");
