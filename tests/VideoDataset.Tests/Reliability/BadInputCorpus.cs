@@ -166,15 +166,15 @@ public static class BadInputCorpus
 
     // ---------- videos ----------
 
-    static BadInput Video(string name, string code, Action<string> make) => new("videos", name, dir =>
+    static BadInput Video(string name, string? code, Action<string> make, string file = "v.mp4") => new("videos", name, dir =>
     {
-        string path = Path.Combine(dir, "v.mp4");
+        string path = Path.Combine(dir, file);
         make(path);
         return new Trial(() =>
         {
             var probe = VideoProbe.Probe(path);
             return VideoConformance.Check(probe, Spec);
-        }, code, path);
+        }, code, path, Accepted: _ => null);
     });
 
     static void Ffmpeg(params string[] args)
@@ -214,6 +214,11 @@ public static class BadInputCorpus
             // 49 frames whose timestamps jump after frame 24: not a constant 16 fps stream.
             Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=16", "-frames:v", "49", "-vf", "setpts='if(lt(N,24),N,N*2)/(16*TB)'",
                 "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", p));
+        // Constant-rate clips whose containers round timestamps must not look variable.
+        yield return Video("constant 16 fps in Matroska is accepted", null, p => Clips.Make(p, 49), "v.mkv");
+        yield return Video("constant 16 fps in WebM (VP9) is accepted", null, p =>
+            Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=16", "-frames:v", "49", "-c:v", "libvpx-vp9", "-deadline", "realtime", p), "v.webm");
+        yield return Video("constant 16 fps, 9 s, in MPEG-TS is accepted", null, p => Clips.Make(p, 145), "v.ts");
         yield return Video("audio only (AAC in mp4)", "VDS2002", p =>
             Ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac", p));
         yield return Video("audio only (WAV named .mp4)", "VDS2002", p =>
