@@ -233,6 +233,13 @@ public static class BadInputCorpus
     static readonly Lazy<string> TinyVae = new(() => { string d = Temp("tiny-vae"); Core.Models.Vae.TinyVae.Write(d); return d; });
     static readonly Lazy<string> TinyT5Dir = new(() => { string d = Temp("tiny-t5"); TinyT5.Write(d); return d; });
 
+    /// <summary>Removes the shared tiny model folders, if this run made them.</summary>
+    public static void Cleanup()
+    {
+        foreach (var dir in new[] { TinyVae, TinyT5Dir })
+            if (dir.IsValueCreated && Directory.Exists(dir.Value)) Directory.Delete(dir.Value, recursive: true);
+    }
+
     static string Temp(string tag)
     {
         string d = Path.Combine(Path.GetTempPath(), "vds-rel", tag + "-" + Guid.NewGuid().ToString("N")[..8]);

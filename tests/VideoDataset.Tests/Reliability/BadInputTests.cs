@@ -12,6 +12,9 @@ public class BadInputTests
 {
     public TestContext TestContext { get; set; } = null!;
 
+    [ClassCleanup]
+    public static void RemoveTinyModels() => BadInputCorpus.Cleanup();
+
     public enum Outcome { Handled, Unclear, Crash }
 
     public sealed record Result(BadInput Case, Outcome Outcome, string Detail);
@@ -45,7 +48,13 @@ public class BadInputTests
         }
         finally
         {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                // Files a case put next to its folder (outside it, on purpose).
+                foreach (string f in Directory.GetFiles(Path.GetDirectoryName(dir)!, Path.GetFileName(dir) + "-*")) File.Delete(f);
+            }
+            catch (IOException) { }
         }
     }
 
