@@ -75,7 +75,7 @@ sealed class TextStage(WorkRequest request)
             throw new DiagnosticException(Diagnostic.Error("VDS3201", Path.Combine(request.ModelDir, "config.json"), 0, 0,
                 $"The tokenizer in '{request.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
         var progress = new Progress(request.Items.Count);
-        int batch = Math.Max(1, request.BatchSize);
+        int batch = Math.Max(1, request.BatchSize), failed = 0;
         for (int start = 0; start < request.Items.Count; start += batch)
         {
             var items = request.Items.Skip(start).Take(batch).ToList();
@@ -83,12 +83,21 @@ sealed class TextStage(WorkRequest request)
             TensorData[] embeddings = encoder.Encode(ids);
             for (int i = 0; i < items.Count; i++)
             {
-                TorchTensorFile.Write(items[i].Output, embeddings[i], items[i].Metadata);
-                Console.WriteLine(WorkerProtocol.Done(items[i].Output));
+                try
+                {
+                    TorchTensorFile.Write(items[i].Output, embeddings[i], items[i].Metadata);
+                    Console.WriteLine(WorkerProtocol.Done(items[i].Output));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A full disk or a read-only folder: this output fails alone (the write was atomic), the others go on.
+                    Console.WriteLine(Diagnostic.Error("VDS3299", items[i].Output, 0, 0, $"Writing the text embedding failed: {e.Message}").ToString());
+                    failed++;
+                }
                 progress.Finished(items[i].Label);
             }
         }
-        return 0;
+        return failed == 0 ? 0 : 1;
     }
 }
 

@@ -121,11 +121,20 @@ public static partial class AnnotationReader
             var names = new Dictionary<string, int>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                string name = reader.GetString()!;
                 int nameColumn = Column(line, reader.TokenStartIndex);
+                if (!TryGetString(ref reader, out string name))
+                {
+                    Error(MalformedJson, nameColumn, UnpairedSurrogate);
+                    return null;
+                }
                 reader.Read();
                 int valueColumn = Column(line, reader.TokenStartIndex);
                 using var value = JsonDocument.ParseValue(ref reader);
+                if (!StringsAreText(value.RootElement))
+                {
+                    Error(MalformedJson, valueColumn, UnpairedSurrogate);
+                    return null;
+                }
                 if (names.TryGetValue(name, out int firstColumn))
                 {
                     Error(DuplicateKey, nameColumn, $"Key \"{name}\" appears twice in the object (first at column {firstColumn}); expected each key once.");
@@ -276,6 +285,36 @@ public static partial class AnnotationReader
     {
         int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         return at > 0 ? message[..at].TrimEnd() : message;
+    }
+
+    // JSON may escape half of a surrogate pair (\ud800); such a string has no UTF-8 form and no text.
+    const string UnpairedSurrogate = "Malformed JSON: a string escapes an unpaired UTF-16 surrogate (such as \\ud800); expected valid Unicode text.";
+
+    static bool TryGetString(ref Utf8JsonReader reader, out string value)
+    {
+        try { value = reader.GetString()!; return true; }
+        catch (InvalidOperationException) { value = ""; return false; }
+    }
+
+    static bool StringsAreText(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                try { e.GetString(); return true; }
+                catch (InvalidOperationException) { return false; }
+            case JsonValueKind.Array:
+                return e.EnumerateArray().All(StringsAreText);
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    try { _ = p.Name; } catch (InvalidOperationException) { return false; }
+                    if (!StringsAreText(p.Value)) return false;
+                }
+                return true;
+            default:
+                return true;
+        }
     }
 
     static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)

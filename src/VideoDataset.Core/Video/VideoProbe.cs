@@ -7,6 +7,9 @@ namespace VideoDataset.Core.Video;
 /// <summary>The first video stream of a file as ffprobe sees it.</summary>
 public sealed record VideoProbe(string Path, Rational Fps, int Width, int Height, int FrameCount, string Codec)
 {
+    /// <summary>ffprobe's avg_frame_rate (frames over duration); differs from <see cref="Fps"/> for a variable frame rate.</summary>
+    public Rational? AverageFps { get; init; }
+
     /// <summary>
     /// Runs ffprobe on the first video stream. The frame count is the number of packets ffprobe reads
     /// (<c>-count_packets</c>: exact for the usual containers and codecs, one packet per frame, without
@@ -35,7 +38,8 @@ public sealed record VideoProbe(string Path, Rational Fps, int Width, int Height
         // r_frame_rate is the stream's nominal rate; avg_frame_rate stands in when ffprobe could not tell it.
         if (!Rational.TryParse(Str("r_frame_rate"), out var fps) || fps.Numerator == 0)
             Rational.TryParse(Str("avg_frame_rate"), out fps);
-        return new VideoProbe(path, fps, Int("width"), Int("height"), Int("nb_read_packets"), Str("codec_name") ?? "unknown");
+        Rational? average = Rational.TryParse(Str("avg_frame_rate"), out var avg) && avg.Numerator > 0 ? avg : null;
+        return new VideoProbe(path, fps, Int("width"), Int("height"), Int("nb_read_packets"), Str("codec_name") ?? "unknown") { AverageFps = average };
     }
 }
 
