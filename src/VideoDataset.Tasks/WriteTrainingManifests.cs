@@ -15,10 +15,18 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
     [Required] public ITaskItem Settings { get; set; } = null!;
     [Required] public string ProjectFile { get; set; } = "";
     public bool FailIfNotIncremental { get; set; }
+    /// <summary>True when an earlier stage of this build failed: then a manifest that would lose lines is kept as it was.</summary>
+    public bool StagesFailed { get; set; }
     [Output] public ITaskItem[] Manifests { get; set; } = [];
 
     [GeneratedRegex(@"^manifest-[0-9]+s\.jsonl$")]
     internal static partial Regex ManifestName();
+
+    static bool LinesKept(string old, string next)
+    {
+        var lines = next.Split('\n').ToHashSet(StringComparer.Ordinal);
+        return old.Split('\n').All(lines.Contains);
+    }
 
     public override bool Execute()
     {
@@ -29,8 +37,17 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
         {
             string content = manifest.ContentOfBuilt(settings.DatasetDir);
             if (content == "" && !File.Exists(manifest.OutputPath)) continue;
-            bool same = File.Exists(manifest.OutputPath) && File.ReadAllText(manifest.OutputPath) == content;
-            if (!same)
+            string? old = File.Exists(manifest.OutputPath) ? File.ReadAllText(manifest.OutputPath) : null;
+            if (old is not null && old != content && StagesFailed && !LinesKept(old, content))
+            {
+                // A failure (a broken model folder, a bad video) must not empty the trainer's list: the
+                // last good manifest stays, and VerifyDataset reports it stale until a build succeeds.
+                Log.LogWarning(null, "VDS5050", null, manifest.OutputPath, 0, 0, 0, 0,
+                    "Left as it was: this build failed to produce outputs that the manifest lists. Fix the errors above and build again.");
+                written.Add(new TaskItem(manifest.OutputPath));
+                continue;
+            }
+            if (old != content)
             {
                 if (FailIfNotIncremental) { Log.Error("VDS5020", manifest.OutputPath, "Stale: the manifest would be rewritten."); continue; }
                 AtomicFile.WriteTextIfDifferent(manifest.OutputPath, content);
