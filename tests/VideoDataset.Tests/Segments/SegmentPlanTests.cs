@@ -160,6 +160,35 @@ public sealed class SegmentPlanTests
     }
 
     [TestMethod]
+    public void ACaptionEscapingAnUnpairedSurrogateIsAMalformedLineAtItsValue()
+    {
+        string bad = """{"segment": "ep01/scene000_seg00", "text": "bad \ud800"}""";
+        string file = Path.Combine(_dir, "captions.jsonl");
+        File.WriteAllText(file, Captions("ep01/scene000_seg01") + bad + "\n");
+        var diagnostics = new List<Diagnostic>();
+        var captions = CaptionFile.Read(file, diagnostics);
+        var d = diagnostics.Single();
+        int column = bad.IndexOf("\"bad", StringComparison.Ordinal) + 1;
+        StringAssert.StartsWith(d.ToString(), $"{file}(2,{column}): error {SceneFile.Malformed}: ");
+        StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
+        Assert.AreEqual("ep01/scene000_seg01", captions.Single().Key); // the other line is read
+    }
+
+    [TestMethod]
+    public void ASceneKeyEscapingAnUnpairedSurrogateIsAMalformedLineAtTheKey()
+    {
+        string bad = """{"video": "ep01.mkv", "\udc00": 1, "start": 0, "end": 3}""";
+        string file = Path.Combine(_dir, "scenes.jsonl");
+        File.WriteAllText(file, """{"video": "ep02.mp4", "start": 0, "end": 3}""" + "\n" + bad + "\n");
+        var diagnostics = new List<Diagnostic>();
+        var scenes = SceneFile.Read(file, Path.Combine(_dir, "raw"), diagnostics);
+        var d = diagnostics.Single();
+        Assert.AreEqual((SceneFile.Malformed, 2, bad.IndexOf("\"\\udc00", StringComparison.Ordinal) + 1), (d.Code, d.Line, d.Column), d.ToString());
+        StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
+        Assert.AreEqual("ep02.mp4", scenes.Single().Video); // the other line is read
+    }
+
+    [TestMethod]
     public void ASceneEndingPastTheVideoIsAnError()
     {
         string line = """{"video": "ep01.mkv", "start": 0, "end": 12.5}""";
