@@ -9,6 +9,7 @@ namespace VideoDataset.Tests.EndToEnd;
 /// models: what a first build writes, and that later builds redo exactly what went stale.
 /// </summary>
 [TestClass]
+[TestCategory("EndToEnd")]
 public class IncrementalBuildTests
 {
     static void AssertBuilt(Repo.Result r) => Assert.AreEqual(0, r.ExitCode, r.ToString());

@@ -12,6 +12,7 @@ namespace VideoDataset.Tests.Reliability;
 /// training job reads the outputs, and a full disk.
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public partial class BuildFaultTests
 {
     public TestContext TestContext { get; set; } = null!;

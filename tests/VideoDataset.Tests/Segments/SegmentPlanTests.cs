@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Segments;
 
 /// <summary>The crop arithmetic, the scene and caption files' checks, sequence grouping and flags, without ffmpeg.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public sealed class SegmentPlanTests
 {
     string _dir = "";
