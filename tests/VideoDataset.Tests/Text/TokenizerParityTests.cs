@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Text;
 
 /// <summary>Id-for-id parity with the real SentencePiece (spm_encode) on thousands of generated lines.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerParityTests
 {
     public TestContext TestContext { get; set; } = null!;
@@ -128,6 +129,7 @@ public class TokenizerParityTests
 
 /// <summary>The committed corpora are what the committed generator script writes.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerCorpusTests
 {
     [TestMethod]
