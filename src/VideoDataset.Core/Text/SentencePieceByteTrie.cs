@@ -18,53 +18,40 @@ internal sealed class SentencePieceByteTrie
 
     public SentencePieceByteTrie(IEnumerable<(byte[] Key, int Value)> entries)
     {
-        // Built as nested sorted dictionaries, then flattened breadth-first so each node's children are adjacent.
-        var builder = new List<SortedDictionary<byte, int>> { new() };
-        var values = new List<int> { -1 };
-        foreach (var (key, value) in entries)
+        // Keys sorted bytewise: the keys below a node are one range, its children split the range by the byte at
+        // the node's depth. Nodes are numbered breadth-first, so each node's children are adjacent.
+        var keys = entries.ToArray();
+        Array.Sort(keys, (x, y) => x.Key.AsSpan().SequenceCompareTo(y.Key));
+        var ranges = new List<(int Lo, int Hi, int Depth)> { (0, keys.Length, 0) };
+        var firstChild = new List<int>();
+        var labels = new List<byte>();
+        var targets = new List<int>();
+        var values = new List<int>();
+        for (int n = 0; n < ranges.Count; n++)
         {
-            int node = 0;
-            foreach (byte b in key)
+            var (lo, hi, depth) = ranges[n];
+            firstChild.Add(labels.Count);
+            int value = -1;
+            while (lo < hi && keys[lo].Key.Length == depth)
+                value = keys[lo++].Value;   // a repeated key keeps its last value
+            values.Add(value);
+            while (lo < hi)
             {
-                if (!builder[node].TryGetValue(b, out int next))
-                {
-                    next = builder.Count;
-                    builder.Add(new SortedDictionary<byte, int>());
-                    values.Add(-1);
-                    builder[node][b] = next;
-                }
-                node = next;
-            }
-            values[node] = value;
-        }
-
-        int count = builder.Count;
-        var order = new int[count];      // new index -> builder index
-        var renumber = new int[count];   // builder index -> new index
-        int filled = 1;
-        for (int i = 0; i < filled; i++)
-            foreach (int child in builder[order[i]].Values)
-            {
-                renumber[child] = filled;
-                order[filled++] = child;
-            }
-
-        _firstChild = new int[count + 1];
-        _labels = new byte[count - 1];
-        _targets = new int[count - 1];
-        _values = new int[count];
-        int edge = 0;
-        for (int n = 0; n < count; n++)
-        {
-            _firstChild[n] = edge;
-            _values[n] = values[order[n]];
-            foreach (var (label, child) in builder[order[n]])
-            {
-                _labels[edge] = label;
-                _targets[edge++] = renumber[child];
+                byte label = keys[lo].Key[depth];
+                int end = lo + 1;
+                while (end < hi && keys[end].Key[depth] == label)
+                    end++;
+                labels.Add(label);
+                targets.Add(ranges.Count);
+                ranges.Add((lo, end, depth + 1));
+                lo = end;
             }
         }
-        _firstChild[count] = edge;
+        firstChild.Add(labels.Count);
+        _firstChild = [.. firstChild];
+        _labels = [.. labels];
+        _targets = [.. targets];
+        _values = [.. values];
         Array.Fill(_rootChildren, -1);
         for (int e = _firstChild[0]; e < _firstChild[1]; e++)
             _rootChildren[_labels[e]] = _targets[e];
