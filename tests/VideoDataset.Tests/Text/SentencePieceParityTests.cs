@@ -253,6 +253,83 @@ public class SentencePieceParityTests
         }
     }
 
+    /// <summary>A serialized ModelProto.SentencePiece (field 1 of ModelProto).</summary>
+    static byte[] Piece(string text, float score, int type = 1)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        byte[] inner = [0x0A, (byte)utf8.Length, .. utf8, 0x15, .. BitConverter.GetBytes(score), 0x18, (byte)type];
+        return [0x0A, (byte)inner.Length, .. inner];
+    }
+
+    /// <summary>
+    /// A hand-made model (no trainer or normalizer spec: the defaults, no precompiled map) whose pieces tie
+    /// exactly ("xx" = "x" + "x", "ab" = "a" + "b"), include UNUSED pieces (never chosen, and a character whose
+    /// only piece is unused is unknown), a USER_DEFINED piece and a NORMAL piece with a positive score.
+    /// </summary>
+    [TestMethod]
+    public void HandMadeModel_TiesUnusedAndUserDefinedPieces_MatchSpmEncode()
+    {
+        byte[] model =
+        [
+            .. Piece("<unk>", 0, type: 2), .. Piece("\u2581", -0.5f), .. Piece("a", -1), .. Piece("b", -1),
+            .. Piece("ab", -2), .. Piece("x", -3), .. Piece("xx", -6), .. Piece("xxx", -9), .. Piece("\u2581x", -3.5f),
+            .. Piece("y", -1, type: 5), .. Piece("yy", -1.5f), .. Piece("aa", -0.1f, type: 5), .. Piece("c", 0, type: 4),
+            .. Piece("cab", -0.25f), .. Piece("z", 0.75f), .. Piece("\u2581\u2581", -0.7f), .. Piece("e\u0301", -1.25f),
+        ];
+        var random = new Random(9);
+        const string alphabet = "abcxyz e\u0301\u00e9!";
+        var lines = Enumerable.Range(0, 20_000)
+            .Select(_ => new string(Enumerable.Range(0, random.Next(1, 30)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray()))
+            .Concat(["xxxx", "xxxxxxx", "abab", "yyy", "y", "cab", "ccab", "aa", "  x  x  "]).ToList();
+        string path = Path.Combine(Path.GetTempPath(), "vds-spm-hand-" + Guid.NewGuid().ToString("N") + ".model");
+        try
+        {
+            File.WriteAllBytes(path, model);
+            var expected = SpmEncode(path, lines);
+            var ours = SentencePieceModel.FromBytes(model);
+            AssertSameIds(lines, expected, ours.Encode);
+            Assert.IsFalse(expected.Any(ids => ids.Contains(11) || ids.Contains(9)), "an UNUSED piece was chosen");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Models SentencePiece refuses to load are refused here too (T5Tokenizer reports VDS3102).</summary>
+    [TestMethod]
+    public void ModelsSentencePieceRefuses_AreRefused()
+    {
+        byte[] unk = Piece("<unk>", 0, type: 2), a = Piece("a", -1);
+        byte[] tiny = File.ReadAllBytes(TinyModelPath);
+        var refused = new (string Name, byte[] Model)[]
+        {
+            ("no UNKNOWN piece", [.. a, .. Piece("b", -1)]),
+            ("two UNKNOWN pieces", [.. unk, .. Piece("<unk2>", 0, type: 2), .. a]),
+            ("a piece twice", [.. unk, .. a, .. a]),
+            ("an empty piece", [.. unk, .. a, .. Piece("", -1)]),
+            ("a byte piece without byte_fallback", [.. unk, .. a, .. Piece("<0x41>", 0, type: 6)]),
+            ("byte_fallback without byte pieces", [.. unk, .. a, .. Spec(2, [0x98, 0x02, 0x01])]),
+            ("precompiled_charsmap of 3 bytes", [.. tiny, .. Spec(3, [0x12, 0x03, 1, 2, 3])]),
+            ("precompiled_charsmap whose trie is longer than the map", [.. tiny, .. Spec(3, [0x12, 0x08, 0xFF, 0, 0, 0, 1, 2, 3, 4])]),
+        };
+        foreach (var (name, model) in refused)
+        {
+            Assert.ThrowsExactly<InvalidDataException>(() => SentencePieceModel.FromBytes(model), name);
+            string path = Path.Combine(Path.GetTempPath(), "vds-spm-bad-" + Guid.NewGuid().ToString("N") + ".model");
+            try
+            {
+                File.WriteAllBytes(path, model);
+                var spm = Support.Repo.Run("spm_encode", ["--model=" + path, "--input=" + TestDataPath("tokenizer_parity_corpus.txt")]);
+                Assert.AreNotEqual(0, spm.ExitCode, name + ": spm_encode loads it");
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
     [TestMethod]
     public void LoneSurrogate_EncodesAsTheReplacementCharacter()
     {
