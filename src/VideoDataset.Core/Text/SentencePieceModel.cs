@@ -9,8 +9,9 @@ namespace VideoDataset.Core.Text;
 /// (<c>Model::EncodeOptimized</c>) with its mixed arithmetic, then its output rules (one id per run of unknown
 /// characters, or their bytes' pieces with <c>byte_fallback</c>). Written here rather than taken from
 /// Microsoft.ML.Tokenizers because that port sums scores in float where SentencePiece sums in double and
-/// stores a float, which picks the other of two equally scored segmentations of repeated-character runs, and
-/// because it differs on unknown runs and on models without a bos piece.
+/// stores a float (so it picks the other of two equally scored segmentations of repeated-character runs),
+/// keeps characters the model's map deletes (control characters), gives one unknown id per character where
+/// SentencePiece gives one per run, and cannot load models without a bos piece (T5's).
 /// </summary>
 internal sealed class SentencePieceModel
 {
