@@ -3,14 +3,16 @@ namespace VideoDataset.Core.Text;
 /// <summary>
 /// A read-only trie over UTF-8 byte strings, each key carrying an int value: the pieces of a SentencePiece model
 /// (value = piece id) or its user-defined symbols. Walked one byte at a time, as SentencePiece walks its
-/// double-array trie. Children of a node are stored contiguously and sorted by byte; the root, which every walk
-/// starts from, has a direct 256-entry table.
+/// double-array trie. Children of a node are stored contiguously and sorted by byte.
 /// </summary>
 internal sealed class SentencePieceByteTrie
 {
     public const int Root = 0;
 
-    readonly int[] _rootChildren = new int[256];   // child node of the root per byte, -1 when none
+    const int DenseFanOut = 24;                    // nodes with this many children get a 256-entry table
+
+    readonly int[] _dense;                         // 256 children per dense node, -1 when none
+    readonly int[] _denseStart;                    // start of node n's table in _dense, -1 for a sparse node
     readonly int[] _firstChild;                    // children of node n: [_firstChild[n], _firstChild[n + 1])
     readonly byte[] _labels;
     readonly int[] _targets;
@@ -52,16 +54,33 @@ internal sealed class SentencePieceByteTrie
         _labels = [.. labels];
         _targets = [.. targets];
         _values = [.. values];
-        Array.Fill(_rootChildren, -1);
-        for (int e = _firstChild[0]; e < _firstChild[1]; e++)
-            _rootChildren[_labels[e]] = _targets[e];
+        // The root, which every walk starts from, and the few nodes with many children (such as "▁") are
+        // looked up by index; the others by a search of their sorted labels.
+        _denseStart = new int[_values.Length];
+        var dense = new List<int>();
+        for (int n = 0; n < _values.Length; n++)
+        {
+            int first = _firstChild[n], end = _firstChild[n + 1];
+            if (n != Root && end - first < DenseFanOut)
+            {
+                _denseStart[n] = -1;
+                continue;
+            }
+            _denseStart[n] = dense.Count;
+            var table = Enumerable.Repeat(-1, 256).ToArray();
+            for (int e = first; e < end; e++)
+                table[_labels[e]] = _targets[e];
+            dense.AddRange(table);
+        }
+        _dense = [.. dense];
     }
 
     /// <summary>The node reached from <paramref name="node"/> by <paramref name="label"/>, or -1.</summary>
     public int Next(int node, byte label)
     {
-        if (node == Root)
-            return _rootChildren[label];
+        int start = _denseStart[node];
+        if (start >= 0)
+            return _dense[start + label];
         int lo = _firstChild[node], hi = _firstChild[node + 1] - 1;
         while (hi - lo > 4)
         {
