@@ -19,9 +19,9 @@ public static class Program
         {
             switch (args[0])
             {
-                case "latents": return new LatentStage(Request(args)).Run();
-                case "text": return new TextStage(Request(args)).Run();
-                case "segments": return SegmentStage.Run(Core.Segments.SegmentRequest.Load(Option(args, "--request")));
+                case WorkerRequest.Latents: return new LatentStage(Request(args)).Run();
+                case WorkerRequest.Text: return new TextStage(Request(args)).Run();
+                case WorkerRequest.Segments: return SegmentStage.Run(Request(args));
                 case "tiny-model": return TinyModels.Write(Option(args, "--out"));
                 case "selftest": return SelfTest();
                 default: return Usage();
@@ -34,7 +34,15 @@ public static class Program
         }
     }
 
-    static WorkRequest Request(string[] args) => WorkRequest.Load(Option(args, "--request"));
+    /// <summary>The request of the stage named first on the command line; a request of another stage is a usage error.</summary>
+    static WorkerRequest Request(string[] args)
+    {
+        string path = Option(args, "--request");
+        var request = WorkerRequest.Load(path);
+        if (request.Stage != args[0])
+            throw new DiagnosticException(Diagnostic.Error("VDS5040", path, 0, 0, $"The request is for the '{request.Stage}' stage: expected one for '{args[0]}'."));
+        return request;
+    }
 
     static string Option(string[] args, string name)
     {
@@ -53,7 +61,8 @@ public static class Program
     static int SelfTest()
     {
         using var t = TorchSharp.torch.arange(1, 5, dtype: TorchSharp.torch.float32);
-        Console.WriteLine($"selftest: torch sum = {t.sum().item<float>()}, device = {Devices.Resolve("auto").type}");
+        string device = TorchSharp.torch.cuda.is_available() ? ComputeDevice.Cuda : ComputeDevice.Cpu;
+        Console.WriteLine($"selftest: torch sum = {t.sum().item<float>()}, device = {Devices.Use(device).type}");
         return 0;
     }
 }
@@ -74,15 +83,31 @@ sealed class Progress(int total)
 
 static class Devices
 {
-    /// <summary>auto: CUDA when libtorch sees a GPU, else the CPU.</summary>
-    public static TorchSharp.torch.Device Resolve(string setting) => setting switch
+    /// <summary>
+    /// The device the build resolved (cpu, cuda or cuda:N; its key records it): computed on exactly
+    /// that, or a canonical error, never a silent fallback to other numerics. The dtype follows
+    /// from the device (<see cref="Core.Models.ComputeTypes"/>).
+    /// </summary>
+    public static TorchSharp.torch.Device Use(string device)
     {
-        "cuda" => TorchSharp.torch.CUDA,
-        "cpu" => TorchSharp.torch.CPU,
-        _ => TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU,
-    };
+        if (device == ComputeDevice.Cpu) return TorchSharp.torch.CPU;
+        if (ComputeDevice.IsCuda(device))
+        {
+            int index = device == ComputeDevice.Cuda ? 0 : int.Parse(device.AsSpan(ComputeDevice.Cuda.Length + 1), System.Globalization.CultureInfo.InvariantCulture);
+            int count = TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0;
+            if (index < count) return TorchSharp.torch.device(device);
+            throw new DiagnosticException(Diagnostic.Error(ComputeDevice.Unusable, "VideoDataset.Worker", 0, 0,
+                $"The build asked for TorchDevice '{device}', but libtorch in this worker sees {count} CUDA devices: expected the device the outputs' keys record."));
+        }
+        throw new DiagnosticException(Diagnostic.Error(ComputeDevice.Unusable, "VideoDataset.Worker", 0, 0,
+            $"The request's TorchDevice is '{device}': expected a resolved device (cpu, cuda or cuda:N)."));
+    }
 
-    /// <summary>CPU computes in float32; CUDA in bfloat16, like the reference.</summary>
-    public static TorchSharp.torch.ScalarType ComputeType(TorchSharp.torch.Device device) =>
-        device.type == TorchSharp.DeviceType.CUDA ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
+    /// <summary>Says where the stage computes, so a build log shows the numerics its keys record.</summary>
+    public static TorchSharp.torch.Device UseAndReport(string device)
+    {
+        var d = Use(device);
+        Console.WriteLine($"VideoDataset.Worker: computing on {device} in {Core.Models.ComputeTypes.For(d).ToString().ToLowerInvariant()}");
+        return d;
+    }
 }

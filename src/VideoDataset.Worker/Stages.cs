@@ -13,13 +13,14 @@ namespace VideoDataset.Worker;
 /// Encodes each video of the request into its latent file. A bad video fails alone: its error is
 /// reported and the others go on; finished outputs are never touched again.
 /// </summary>
-sealed class LatentStage(WorkRequest request)
+sealed class LatentStage(WorkerRequest request)
 {
     public int Run()
     {
-        var spec = new VideoSpec(request.Fps, request.SegmentSeconds, request.FrameWidth, request.FrameHeight);
-        var device = Devices.Resolve(request.Device);
-        using var encoder = LatentEncoder.Load(request.ModelDir, device);
+        var s = request.Settings;
+        var spec = new VideoSpec(s.Fps, s.SegmentSeconds, s.FrameWidth, s.FrameHeight);
+        var device = Devices.UseAndReport(s.TorchDevice);
+        using var encoder = LatentEncoder.Load(s.VaeModelDir, device);
         var progress = new Progress(request.Items.Count);
         int failed = 0;
         foreach (var item in request.Items)
@@ -28,10 +29,10 @@ sealed class LatentStage(WorkRequest request)
             {
                 var probe = CheckLength(item, spec);
                 var warnings = new List<Diagnostic>();
-                TensorData latent = encoder.EncodeFile(item.Input, spec, request.ChunkFrames, warnings, probe);
+                TensorData latent = encoder.EncodeFile(item.Input, spec, s.VaeChunkFrames, warnings, probe);
                 foreach (var w in warnings) Console.WriteLine(w.ToString());
                 TorchTensorFile.Write(item.Output, latent, item.Metadata);
-                Console.WriteLine(WorkerProtocol.Done(item.Output));
+                Console.WriteLine(WorkerProtocol.Done(item));
             }
             catch (DiagnosticException e)
             {
@@ -57,36 +58,37 @@ sealed class LatentStage(WorkRequest request)
         int seconds = (VideoConformance.FramesToEncode(probe.FrameCount, spec) - 1) / spec.Fps;
         int annotated = item.Segments * spec.SegmentSeconds;
         if (item.Segments > 0 && seconds != annotated)
-            throw new DiagnosticException(Diagnostic.Error(AnnotationReader.TextCountMismatch, request.AnnotationFile, item.Line, 1,
+            throw new DiagnosticException(Diagnostic.Error(AnnotationReader.TextCountMismatch, request.Settings.AnnotationFile, item.Line, 1,
                 $"'{item.Label}' is {seconds} s long ({probe.FrameCount} frames), so {seconds / spec.SegmentSeconds} texts are expected; the line gives {item.Segments}."));
         return probe;
     }
 }
 
 /// <summary>Tokenizes and encodes the request's texts in batches, one embedding file per text.</summary>
-sealed class TextStage(WorkRequest request)
+sealed class TextStage(WorkerRequest request)
 {
     public int Run()
     {
-        var tokenizer = T5Tokenizer.Load(request.TokenizerDir);
-        var device = Devices.Resolve(request.Device);
-        using var encoder = T5TextEncoder.Load(request.ModelDir, device, Math.Max(1, request.BatchSize));
+        var s = request.Settings;
+        var tokenizer = T5Tokenizer.Load(s.TokenizerDir);
+        var device = Devices.UseAndReport(s.TorchDevice);
+        int batch = Math.Max(1, s.TextBatchSize), failed = 0;
+        using var encoder = T5TextEncoder.Load(s.T5ModelDir, device, batch);
         if (tokenizer.VocabularySize > encoder.Config.VocabSize)
-            throw new DiagnosticException(Diagnostic.Error("VDS3201", Path.Combine(request.ModelDir, "config.json"), 0, 0,
-                $"The tokenizer in '{request.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
+            throw new DiagnosticException(Diagnostic.Error("VDS3201", Path.Combine(s.T5ModelDir, "config.json"), 0, 0,
+                $"The tokenizer in '{s.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
         var progress = new Progress(request.Items.Count);
-        int batch = Math.Max(1, request.BatchSize), failed = 0;
         for (int start = 0; start < request.Items.Count; start += batch)
         {
             var items = request.Items.Skip(start).Take(batch).ToList();
-            var ids = items.Select(i => tokenizer.Encode(i.Input, request.TextMaxLength)).ToList();
+            var ids = items.Select(i => tokenizer.Encode(i.Input, s.TextMaxLength)).ToList();
             TensorData[] embeddings = encoder.Encode(ids);
             for (int i = 0; i < items.Count; i++)
             {
                 try
                 {
                     TorchTensorFile.Write(items[i].Output, embeddings[i], items[i].Metadata);
-                    Console.WriteLine(WorkerProtocol.Done(items[i].Output));
+                    Console.WriteLine(WorkerProtocol.Done(items[i]));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
