@@ -30,7 +30,7 @@ public abstract class EncodeTask<TPlanned> : WorkerTask where TPlanned : class
         var byPath = Planned(state.Plan).ToDictionary(OutputPath, StringComparer.Ordinal);
         var stale = StaleOutputs.Select(i => byPath.GetValueOrDefault(i.GetMetadata("FullPath"))).OfType<TPlanned>().ToList();
         if (stale.Count == 0) return true;
-        if (!state.Plan.ModelsUsable) return false; // PrepareDataset reported why
+        if (!state.Plan.ModelsUsable) return true; // nothing can be encoded: PrepareDataset reported why and failed the build
         if (RefuseInQuestionMode(stale.Count, What)) return false;
 
         Log.LogMessage(MessageImportance.High, Announce(stale.Count, state.Plan.Settings));
