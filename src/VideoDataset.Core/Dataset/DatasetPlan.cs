@@ -5,36 +5,6 @@ using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Core.Dataset;
 
-/// <summary>A video's latent: where it goes and the key it must record to be fresh.</summary>
-public sealed record PlannedLatent(AnnotationEntry Entry, string OutputPath, string RelativePath, string Key, string VideoSha256)
-{
-    public Dictionary<string, string> Metadata(string recipe) => new()
-    {
-        ["videodataset"] = "1", ["stage"] = "latents", ["key"] = Key, ["video"] = Entry.Video,
-        ["video_sha256"] = VideoSha256, ["recipe_sha256"] = Recipes.Sha256Hex(recipe),
-    };
-}
-
-/// <summary>One distinct encoded string: content-addressed, so its path changes whenever its key does.</summary>
-public sealed record PlannedText(string Text, string Key, string OutputPath, string RelativePath)
-{
-    public Dictionary<string, string> Metadata() => new()
-    {
-        ["videodataset"] = "1", ["stage"] = "text", ["key"] = Key, ["text"] = Text,
-    };
-}
-
-/// <summary>One manifest-&lt;L&gt;s.jsonl: its lines in annotation order.</summary>
-public sealed record PlannedManifest(int Seconds, string OutputPath, IReadOnlyList<ManifestLine> Lines)
-{
-    /// <summary>The full manifest, every line included.</summary>
-    public string Content => ManifestWriter.Render(Lines);
-
-    /// <summary>The manifest of the lines whose outputs all exist (a failed video is left out, not faked).</summary>
-    public string ContentOfBuilt(string datasetDir) => ManifestWriter.Render(Lines.Where(l =>
-        File.Exists(Path.Combine(datasetDir, l.VidEmb)) && l.TextChunkEmb.All(t => File.Exists(Path.Combine(datasetDir, t)))));
-}
-
 /// <summary>
 /// Everything a build should produce, decided from annotations, input content and recipes, without
 /// loading a model. Tasks and verification share it, so they agree on what is fresh.

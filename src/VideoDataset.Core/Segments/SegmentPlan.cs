@@ -9,22 +9,6 @@ using VideoDataset.Core.Staleness;
 namespace VideoDataset.Core.Segments;
 
 /// <summary>
-/// One conformant segment: <see cref="SegmentSeconds"/> seconds from <see cref="Start"/> of the
-/// raw video, inside its scene [.., <see cref="SceneEnd"/>). Padded segments (scenes of 2 to 3 s)
-/// repeat the scene's last frame up to their length.
-/// </summary>
-public sealed record PlannedSegment(string Id, int Scene, int IndexInScene, double Start, double SceneEnd, bool IsSceneStart, bool IsSceneEnd, bool Padded);
-
-/// <summary>One sequence video of <see cref="Seconds"/> s: consecutive segments of one episode.</summary>
-public sealed record PlannedSequence(
-    string Episode, string RawPath, string RawSha256, int Seconds, int Index,
-    IReadOnlyList<PlannedSegment> Segments, string Video, string OutputPath, string Key, IReadOnlyList<string>? Texts)
-{
-    /// <summary>Whether the sequence has a caption for every segment, so it gets an annotation line and a video.</summary>
-    public bool Captioned => Texts is not null;
-}
-
-/// <summary>
 /// From scenes to sequences: crops each scene to whole segments, centred; groups an
 /// episode's consecutive segments into sequences of each configured length; gives every sequence
 /// a key (the raw video's content, its segment times, fps, size, encoder and version) and the
