@@ -10,8 +10,6 @@ namespace VideoDataset.Tasks;
 public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
 {
     [Required] public string DatasetDir { get; set; } = "";
-    /// <summary>Named in the lock file, so a second build says which project holds it.</summary>
-    public string ProjectFile { get; set; } = "";
 
     public override bool Execute()
     {
@@ -19,7 +17,7 @@ public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
         string key = "VideoDataset.Lock|" + dir;
         var engine = (IBuildEngine4)BuildEngine;
         if (engine.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is not null) return true;
-        var held = DatasetLock.TryAcquire(dir, out string holder, $"the build of {ProjectFile}");
+        var held = DatasetLock.TryAcquire(dir, out string holder);
         if (held is null)
         {
             Log.Error("VDS5010", Path.Combine(dir, DatasetLock.FileName),

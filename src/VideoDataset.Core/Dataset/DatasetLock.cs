@@ -4,9 +4,10 @@ namespace VideoDataset.Core.Dataset;
 
 /// <summary>
 /// An exclusive lock on a DatasetDir for one build. The operating system drops it when the process
-/// ends, however it ends, so a killed build never leaves a stale lock behind. The lock file names
-/// its holder by project and machine only (no process id or time), and is rewritten only when that
-/// changes: a no-op build leaves every file of the DatasetDir as it was.
+/// ends, however it ends, so a killed build never leaves a stale lock behind. The file's content
+/// is a fixed note for whoever finds it, written only when it is not there yet: taking the lock
+/// changes no file, so a no-op build leaves every file of the DatasetDir as it was. (Nothing about
+/// the holder goes in it: a locked file cannot be read by the build that is refused.)
 /// </summary>
 public sealed class DatasetLock : IDisposable
 {
@@ -15,9 +16,10 @@ public sealed class DatasetLock : IDisposable
 
     DatasetLock(FileStream stream) { _stream = stream; }
 
+    static readonly byte[] Note = Encoding.UTF8.GetBytes("A VideoDataset build holds an OS lock on this file while it writes this folder.\n");
+
     /// <summary>The lock, or null when another process holds it (then <paramref name="holder"/> says who, if known).</summary>
-    /// <param name="description">Who takes the lock, e.g. the project file; shown to a second build.</param>
-    public static DatasetLock? TryAcquire(string datasetDir, out string holder, string description = "a VideoDataset build")
+    public static DatasetLock? TryAcquire(string datasetDir, out string holder)
     {
         Directory.CreateDirectory(datasetDir);
         string path = Path.Combine(datasetDir, FileName);
@@ -26,12 +28,11 @@ public sealed class DatasetLock : IDisposable
         {
             // FileShare.None is an exclusive advisory lock (flock) on Unix.
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            byte[] content = Encoding.UTF8.GetBytes($"{description} on {Environment.MachineName}\n");
-            if (!Holds(stream, content))
+            if (!Holds(stream, Note))
             {
                 stream.Position = 0;
                 stream.SetLength(0);
-                stream.Write(content);
+                stream.Write(Note);
                 stream.Flush();
             }
             return new DatasetLock(stream);
