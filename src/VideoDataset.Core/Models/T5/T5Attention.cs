@@ -39,8 +39,6 @@ public sealed class T5Attention : nn.Module
         }
     }
 
-    public bool HasRelativeAttentionBias => relative_attention_bias is not null;
-
     /// <summary>
     /// Bucket of each relative position (key minus query), bidirectional: half the buckets for
     /// keys after the query; in each half, small distances get their own bucket and larger ones

@@ -76,9 +76,6 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
         return chunks;
     }
 
-    /// <summary>Latent frame count for a video: (frames-1)/ratio + 1.</summary>
-    public int LatentFrames(int frames) => (frames - 1) / (int)Config.TemporalCompressionRatio + 1;
-
     /// <summary>
     /// Encodes a whole in-memory video [1, C, T, H, W] chunk by chunk; returns [1, 2*latent, T_lat, H/8, W/8].
     /// Streaming callers use <see cref="ResetCache"/> and <see cref="forward"/> directly.
