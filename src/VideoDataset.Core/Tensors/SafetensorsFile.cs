@@ -200,19 +200,32 @@ public sealed class SafetensorsFile
     public static void Write(string path, IEnumerable<(string Name, TensorData Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
+        var byName = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+        foreach (var (name, t) in list) byName.TryAdd(name, t);
+        Write(path, list.Select(t => (t.Name, t.Tensor.DType, t.Tensor.Shape)).ToList(), name => byName[name], metadata);
+    }
+
+    /// <summary>
+    /// Writes the tensors of <paramref name="layout"/> in its order, atomically, asking <paramref name="make"/> for
+    /// each one's data only when it is written, so a file larger than memory can be written one tensor at a time.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<(string Name, TensorDType DType, long[] Shape)> layout, Func<string, TensorData> make,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var header = new Dictionary<string, object>();
         if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
         long offset = 0;
-        foreach (var (name, t) in list)
+        foreach (var (name, dtype, shape) in layout)
         {
+            long length = TensorData.ElementCount(shape) * TensorData.ElementSize(dtype);
             if (name == "__metadata__" || !header.TryAdd(name, new
                 {
-                    dtype = t.DType switch { TensorDType.Float32 => "F32", TensorDType.Float16 => "F16", _ => "BF16" },
-                    shape = t.Shape,
-                    data_offsets = new[] { offset, offset + t.Bytes.LongLength },
+                    dtype = dtype switch { TensorDType.Float32 => "F32", TensorDType.Float16 => "F16", _ => "BF16" },
+                    shape,
+                    data_offsets = new[] { offset, offset + length },
                 }))
-                throw new ArgumentException($"tensor name '{name}' is reserved or given twice", nameof(tensors));
-            offset += t.Bytes.LongLength;
+                throw new ArgumentException($"tensor name '{name}' is reserved or given twice", nameof(layout));
+            offset += length;
         }
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
         int padded = (json.Length + 7) / 8 * 8; // keep the data 8-byte aligned, padding with spaces as the format allows
@@ -223,7 +236,13 @@ public sealed class SafetensorsFile
             stream.Write(len);
             stream.Write(json);
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            foreach (var (_, t) in list) stream.Write(t.Bytes);
+            foreach (var (name, dtype, shape) in layout)
+            {
+                var t = make(name);
+                if (t.DType != dtype || !t.Shape.SequenceEqual(shape))
+                    throw new ArgumentException($"tensor '{name}' was announced as {dtype} [{string.Join(", ", shape)}] but is {t.DType} [{string.Join(", ", t.Shape)}]", nameof(make));
+                stream.Write(t.Bytes);
+            }
         });
     }
 }
