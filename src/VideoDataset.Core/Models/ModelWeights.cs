@@ -24,6 +24,19 @@ public static class ModelWeights
     const long SliceBytes = 1L << 30;
 
     /// <summary>
+    /// An embedding table. On the meta device TorchSharp's native <c>nn.Embedding</c> (and its <c>from_pretrained</c>)
+    /// would first fill a float32 CPU table at random (for T5-XXL, half a gigabyte), so a one-row table is made
+    /// and its weight replaced by a meta tensor of the real shape.
+    /// </summary>
+    public static Embedding Embedding(long count, long dimension, Device? device, ScalarType dtype)
+    {
+        if (device?.type != DeviceType.META) return nn.Embedding(count, dimension, device: device, dtype: dtype);
+        var embedding = nn.Embedding(1, dimension, device: device, dtype: dtype);
+        embedding.weight = new Parameter(torch.empty(count, dimension, dtype: dtype, device: device), requires_grad: false);
+        return embedding;
+    }
+
+    /// <summary>
     /// The dtype a weight is kept in: its file's dtype when float32 compute can upcast it exactly at use
     /// (F16/BF16 to F32, half the memory of converting), otherwise the compute dtype (converted once, at load).
     /// </summary>

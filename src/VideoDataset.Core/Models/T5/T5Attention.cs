@@ -36,7 +36,7 @@ public sealed class T5Attention : nn.Module
         register_module(nameof(o), o);
         if (hasRelativeAttentionBias)
         {
-            relative_attention_bias = nn.Embedding(_numBuckets, _heads, device: device, dtype: dtype);
+            relative_attention_bias = ModelWeights.Embedding(_numBuckets, _heads, device, dtype);
             register_module(nameof(relative_attention_bias), relative_attention_bias);
         }
     }

@@ -20,7 +20,7 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
     public T5EncoderModel(T5Config config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5EncoderModel))
     {
         Config = config;
-        shared = nn.Embedding(config.VocabSize, config.DModel, device: device, dtype: dtype);
+        shared = ModelWeights.Embedding(config.VocabSize, config.DModel, device, dtype);
         encoder = new T5Stack(config, shared, device, dtype);
         register_module(nameof(shared), shared);
         register_module(nameof(encoder), encoder);
