@@ -1,6 +1,6 @@
-// T5 v1.1 XXL loading benchmark: load time against reading the weight files from a warm page cache, and peak
-// resident memory against the model's bytes, then (optionally) tokens/s of a batch of 498-token texts.
-//   dotnet run -c Release --project bench/LoadBench -- [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old]
+// Loading benchmark: load time against reading the weight files from a warm page cache, and peak resident memory
+// against the model's bytes, for T5 v1.1 XXL (then, optionally, tokens/s of 498-token texts) or CogVideoX-5b's VAE.
+//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old]
 // The parent writes random BF16 weights of XXL's exact shapes (two shards and an index, as the real checkpoint;
 // RealSizeModels, shared with the tests) unless --dir already holds them, reads every file twice (the second
 // read is the warm figure), then loads in a child process of its own so that its peak RSS (VmHWM) is the load's.
@@ -9,6 +9,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using VideoDataset.Core.Models.T5;
+using VideoDataset.Core.Models.Vae;
 using VideoDataset.Tests.Support;
 using static TorchSharp.torch;
 
@@ -16,20 +17,25 @@ const string ChildFlag = "--load-one";
 if (args.Length > 0 && args[0] == ChildFlag)
     return LoadOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]));
 
+string modelKind = Option("--model", "t5");
 int layers = int.Parse(Option("--layers", "2"));
 int texts = int.Parse(Option("--texts", "0"));
 int batch = int.Parse(Option("--batch", "4"));
 bool keep = args.Contains("--keep");
-string dir = Option("--dir", Path.Combine(Path.GetTempPath(), $"loadbench-xxl-{layers}"));
+string dir = Option("--dir", Path.Combine(Path.GetTempPath(), modelKind == "vae" ? "loadbench-vae5b" : $"loadbench-xxl-{layers}"));
 bool wrote = false;
 try
 {
-    Console.WriteLine($"LoadBench: T5 v1.1 XXL shapes, {layers} layers, BF16 in two shards, CPU float32 compute, {Environment.ProcessorCount} cores, {torch.get_num_threads()} torch threads");
+    Console.WriteLine(modelKind == "vae"
+        ? $"LoadBench: CogVideoX-5b VAE (encoder and decoder keys, BF16, one file), encoder loaded, CPU float32 compute, {Environment.ProcessorCount} cores"
+        : $"LoadBench: T5 v1.1 XXL shapes, {layers} layers, BF16 in two shards, CPU float32 compute, {Environment.ProcessorCount} cores, {torch.get_num_threads()} torch threads");
     Console.WriteLine($"load average at start: {LoadAverage()}");
-    if (!File.Exists(Path.Combine(dir, "model.safetensors.index.json")) || !File.ReadAllText(Path.Combine(dir, "config.json")).Contains($"\"num_layers\": {layers},"))
+    if (modelKind == "vae" ? !File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors"))
+        : !File.Exists(Path.Combine(dir, "model.safetensors.index.json")) || !File.ReadAllText(Path.Combine(dir, "config.json")).Contains($"\"num_layers\": {layers},"))
     {
         var write = Stopwatch.StartNew();
-        RealSizeModels.WriteT5Xxl(dir, layers);
+        if (modelKind == "vae") RealSizeModels.WriteCogVideoX5bVae(dir);
+        else RealSizeModels.WriteT5Xxl(dir, layers);
         wrote = true;
         Console.WriteLine($"wrote the weights in {write.Elapsed.TotalSeconds:F1} s");
     }
@@ -42,13 +48,13 @@ try
     foreach (string mode in args.Contains("--old") ? new[] { "old", "new" } : new[] { "new" })
     {
         string load = LoadAverage();
-        var r = Child(dir, mode, texts, batch);
+        var r = Child(dir, modelKind == "vae" ? mode + "-vae" : mode, texts, batch);
         double modelMiB = r.ModelBytes / 1048576.0;
         rows.Add(FormattableString.Invariant(
-            $"| {layers} | {(mode == "old" ? "before: float32 modules, random init, copy" : "meta device, read into place, BF16 kept")} | {fileBytes / 1e9:F2} | {warmRead:F2} / {warmReadFresh:F2} | {r.LoadSeconds:F2} | {r.LoadSeconds / warmRead:F2} / {r.LoadSeconds / warmReadFresh:F2} | {modelMiB:F0} | {r.BaseMiB:F0} | {r.PeakMiB:F0} | {(r.PeakMiB - r.BaseMiB) / modelMiB:F3} | {r.PeakMiB / modelMiB:F3} | {(r.TokensPerSecond > 0 ? $"{r.TokensPerSecond:F1} ({texts} texts, batch {batch}, peak {r.EncodePeakMiB:F0} MiB)" : "-")} | {load} |"));
+            $"| {(modelKind == "vae" ? "VAE 5b" : $"T5-XXL {layers}")} | {(mode == "old" ? "before: float32 modules, random init, copy" : "meta device, read into place, BF16 kept")} | {fileBytes / 1e9:F2} | {warmRead:F2} / {warmReadFresh:F2} | {r.LoadSeconds:F2} | {r.LoadSeconds / warmRead:F2} / {r.LoadSeconds / warmReadFresh:F2} | {modelMiB:F0} | {r.BaseMiB:F0} | {r.PeakMiB:F0} | {(r.PeakMiB - r.BaseMiB) / modelMiB:F3} | {r.PeakMiB / modelMiB:F3} | {(r.TokensPerSecond > 0 ? $"{r.TokensPerSecond:F1} ({texts} texts, batch {batch}, peak {r.EncodePeakMiB:F0} MiB)" : "-")} | {load} |"));
     }
     Console.WriteLine();
-    Console.WriteLine("| layers | loader | weight files (GB) | warm read: reused buffer / new memory (s) | load (s) | load / warm read (reused / new) | model in memory (MiB) | RSS before load (MiB) | peak RSS during load (MiB) | (peak - before) / model | peak / model | tokens/s (498-token texts) | load average before |");
+    Console.WriteLine("| model (layers) | loader | weight files (GB) | warm read: reused buffer / new memory (s) | load (s) | load / warm read (reused / new) | model in memory (MiB) | RSS before load (MiB) | peak RSS during load (MiB) | (peak - before) / model | peak / model | tokens/s (498-token texts) | load average before |");
     Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var row in rows) Console.WriteLine(row);
     Console.WriteLine($"load average at end: {LoadAverage()}");
@@ -99,6 +105,14 @@ static int LoadOne(string dir, string mode, int texts, int batch)
     using (var warmUp = torch.ones(1)) { } // libtorch loaded and initialised before the baseline
     double baseline = RssMiB("VmRSS:");
     var clock = Stopwatch.StartNew();
+    if (mode.EndsWith("-vae", StringComparison.Ordinal))
+    {
+        using var encoder = mode == "old-vae" ? LoadVaeTheOldWay(dir) : VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32);
+        double vaeSeconds = clock.Elapsed.TotalSeconds;
+        long bytes = encoder.parameters().Sum(p => p.numel() * p.element_size());
+        Console.WriteLine(FormattableString.Invariant($"RESULT {vaeSeconds:R} {baseline:R} {RssMiB("VmHWM:"):R} {bytes} 0 {RssMiB("VmHWM:"):R}"));
+        return 0;
+    }
     using var model = mode == "old" ? LoadTheOldWay(dir) : T5EncoderModel.Load(dir, CPU, ScalarType.Float32);
     double seconds = clock.Elapsed.TotalSeconds;
     double peak = RssMiB("VmHWM:");
@@ -133,6 +147,22 @@ static T5EncoderModel LoadTheOldWay(string dir)
         param.copy_(source.to(param.dtype, param.device));
     }
     return model;
+}
+
+// What VaeLoader.LoadEncoder did before: a float32 encoder initialised at random, each weight copied over.
+static CogVideoXEncoder3D LoadVaeTheOldWay(string dir)
+{
+    var config = VaeConfig.Load(Path.Combine(dir, VaeConfig.FileName));
+    var weights = VideoDataset.Core.Tensors.SafetensorsCheckpoint.Open(dir, VaeLoader.WeightsFileName);
+    var encoder = new CogVideoXEncoder3D(config);
+    using var noGrad = torch.no_grad();
+    foreach (var (name, target) in encoder.state_dict())
+    {
+        using var source = VideoDataset.Core.Tensors.TorchConvert.ToTorch(weights.Read("encoder." + name));
+        target.copy_(source);
+    }
+    encoder.eval();
+    return encoder;
 }
 
 static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, double TokensPerSecond, double EncodePeakMiB) Child(string dir, string mode, int texts, int batch)
