@@ -117,6 +117,8 @@ static int LoadOne(string dir, string mode, int texts, int batch)
     double seconds = clock.Elapsed.TotalSeconds;
     double peak = RssMiB("VmHWM:");
     long modelBytes = model.parameters().Sum(p => p.numel() * p.element_size());
+    // Shown at once (stderr is not redirected): a long encoding run that is cut short keeps the load figures.
+    Console.Error.WriteLine(FormattableString.Invariant($"  loaded in {seconds:F2} s, RSS before {baseline:F0} MiB, peak {peak:F0} MiB, model {modelBytes / 1048576.0:F0} MiB"));
     double tokensPerSecond = 0;
     if (texts > 0)
     {
@@ -127,6 +129,7 @@ static int LoadOne(string dir, string mode, int texts, int batch)
         var outputs = encoder.Encode(ids);
         tokensPerSecond = texts * 498 / clock.Elapsed.TotalSeconds;
         GC.KeepAlive(outputs);
+        Console.Error.WriteLine(FormattableString.Invariant($"  encoded {texts} x 498 tokens in {clock.Elapsed.TotalSeconds:F1} s: {tokensPerSecond:F2} tokens/s, peak {RssMiB("VmHWM:"):F0} MiB"));
     }
     Console.WriteLine(FormattableString.Invariant($"RESULT {seconds:R} {baseline:R} {peak:R} {modelBytes} {tokensPerSecond:R} {RssMiB("VmHWM:"):R}"));
     return 0;
@@ -184,7 +187,7 @@ static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, dou
 
 static double RssMiB(string field) =>
     File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field, StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
+        .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
 
 static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
