@@ -96,6 +96,7 @@ public sealed class WorkerFolder
         }
 
         var missing = new List<string>();
+        var incomplete = new SortedSet<string>(StringComparer.Ordinal); // package folders that exist but lack files
         string? Locate((string version, string path, List<string> files) lib, string relative)
         {
             foreach (string folder in folders)
@@ -103,7 +104,9 @@ public sealed class WorkerFolder
                 string full = Path.Combine(folder, lib.path, relative);
                 if (File.Exists(full)) return full;
             }
-            missing.Add(Path.Combine(folders.FirstOrDefault() ?? "", lib.path, relative));
+            string first = Path.Combine(folders.FirstOrDefault() ?? "", lib.path);
+            missing.Add(Path.Combine(first, relative));
+            if (Directory.Exists(first)) incomplete.Add(first);
             return null;
         }
         string? torchDll = Locate(torch.Value, "lib/net8.0/TorchSharp.dll");
@@ -113,9 +116,11 @@ public sealed class WorkerFolder
         if (natives.Count == 0) missing.Add($"{LibTorchPackage} {LibTorchVersion}: {NativePrefix}*");
         if (missing.Count > 0)
         {
+            string remedy = incomplete.Count > 0
+                ? $"Files were deleted from a package folder, which restore does not repair: delete {string.Join(" and ", incomplete.Select(f => $"'{f}'"))} and restore again (a plain `dotnet build` does)."
+                : "The NuGet cache was cleared (e.g. by `dotnet nuget locals all --clear`): restore again (a plain `dotnet build` does, `--no-restore` does not).";
             diagnostics.Add(Error("VDS0913", $"The model runtime that restore downloaded is missing from the NuGet packages folder: expected {string.Join(", ", missing.Take(3).Select(m => $"'{m}'"))}" +
-                $"{(missing.Count > 3 ? $" and {missing.Count - 3} more" : "")}, found no such file (the cache was cleared, e.g. by `dotnet nuget locals all --clear`, or files were deleted). " +
-                "Restore again (a plain `dotnet build` does; `dotnet restore --force` when only some files are gone)."));
+                $"{(missing.Count > 3 ? $" and {missing.Count - 3} more" : "")}, found no such file. {remedy}"));
             return null;
         }
 
