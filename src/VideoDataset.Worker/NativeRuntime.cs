@@ -24,7 +24,7 @@ static class NativeRuntime
         {
             string path = Path.Combine(folder, name);
             string? problem = null;
-            if (!File.Exists(path)) // follows links: a dangling link is missing too
+            if (!Core.Worker.WorkerFolder.Resolves(path))
                 problem = new FileInfo(path).LinkTarget is { } target ? $"it links to '{target}', which does not exist" : "it does not exist";
             else if (!NativeLibrary.TryLoad(path, out _))
                 problem = "the loader refused it: " + LoaderError(path);

@@ -167,8 +167,14 @@ public sealed class WorkerFolder
     {
         string recordFile = Path.Combine(Folder, RecordFileName);
         if (!File.Exists(recordFile) || File.ReadAllText(recordFile) != record) return false; // also a folder left half-swapped
-        // File.Exists follows links: a link whose target is gone counts as missing.
-        return Directory.EnumerateFileSystemEntries(Folder).All(File.Exists);
+        return Directory.EnumerateFileSystemEntries(Folder).All(Resolves);
+    }
+
+    /// <summary>Whether a file, or the final target of a link, exists (File.Exists is true for a dangling link).</summary>
+    public static bool Resolves(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is null ? info.Exists : info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true };
     }
 
     void Assemble(Sources s, string record)

@@ -247,6 +247,18 @@ public class PackageTests
     }
 
     [TestMethod]
+    public void AWorkerOfYourOwnSkipsTheAssembly()
+    {
+        var c = new Consumer("own-worker", ReferenceProject(extraProperties: $"    <VideoDatasetWorkerPath>{Repo.WorkerPath}</VideoDatasetWorkerPath>"));
+        var built = c.Build();
+        AssertSucceeded(built);
+        StringAssert.Contains(built.Output, "5 videos (5 to encode)");
+        Assert.IsFalse(built.Output.Contains("Assembled the VideoDataset worker"), built.ToString());
+        Assert.IsFalse(Directory.Exists(Path.Combine(c.Dir, "obj/VideoDataset/worker")));
+        AssertSameAsTheInRepoBuild(c);
+    }
+
+    [TestMethod]
     public void AnotherTorchSharpVersionIsAnError()
     {
         // A real package that NuGet resolves instead of ours (nuget.org has only 0.107.0): the consumer's
@@ -271,24 +283,38 @@ public class PackageTests
         string copy = Path.Combine(_root, "packages-copy");
         var cp = Repo.Run("cp", ["-al", _packages, copy]);
         Assert.AreEqual(0, cp.ExitCode, cp.ToString());
-        var c = new Consumer("natives", ReferenceProject(), withSample: true) { Packages = copy };
-        var ok = c.Build("-t:_VdsAssembleWorker");
+        // No videos: the build still runs the worker, to make the tiny models.
+        var c = new Consumer("natives", ReferenceProject(), withSample: false) { Packages = copy };
+        Directory.CreateDirectory(Path.Combine(c.Dir, "episodes"));
+        File.WriteAllText(Path.Combine(c.Dir, "annotations.jsonl"), "");
+        var ok = c.Build();
         AssertSucceeded(ok);
+        StringAssert.Contains(ok.Output, "0 videos (0 to encode)");
         string worker = c.WorkerFolder();
+        string tinyModels = Path.Combine(c.Dir, "obj/VideoDataset/tiny-model");
+        Assert.IsTrue(Directory.Exists(tinyModels));
 
-        // One library deleted from the NuGet folder: the build names it.
+        // One library deleted from the NuGet folder (restore does not repair that): the build names it and the remedy.
         File.Delete(Path.Combine(copy, "libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native/libtorch_cpu.so"));
         AssertCanonicalError(c.Build(), "VDS0913", "libtorch_cpu.so", "delete '" + Path.Combine(copy, "libtorch-cpu-linux-x64/2.10.0") + "'");
 
-        // The whole cache cleared (`dotnet nuget locals`), building without restore: the same error, no crash.
+        // The whole cache cleared, as `dotnet nuget locals all --clear` does (here only this test's folder).
         AssertSucceeded(Dotnet(c.Dir, copy, ["nuget", "locals", "global-packages", "--clear"]));
-        AssertCanonicalError(c.Build("--no-restore"), "VDS0913", "cache was cleared", "restore again");
 
-        // The worker started over dangling links reports it in canonical form instead of aborting.
+        // The worker started over its now dangling links reports that in canonical form instead of aborting.
         var run = Repo.Run("dotnet", [Path.Combine(worker, "VideoDataset.Worker.dll"), "selftest"]);
         Assert.AreEqual(1, run.ExitCode, run.ToString());
         StringAssert.Contains(run.Output, ": error VDS0920: ");
         StringAssert.Contains(run.Output, "libtorch.so");
+        StringAssert.Contains(run.Output, "which does not exist");
         Assert.IsFalse(run.Output.Contains("Aborted", StringComparison.Ordinal), run.ToString());
+
+        // A plain build restores the runtime again (downloading it) and the worker works: it makes the tiny models anew.
+        Directory.Delete(tinyModels, recursive: true);
+        var again = c.Build();
+        AssertSucceeded(again);
+        StringAssert.Contains(again.Output, "0 videos (0 to encode)");
+        Assert.IsTrue(File.Exists(Path.Combine(copy, "libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native/libtorch_cpu.so")));
+        Assert.IsTrue(Directory.EnumerateFiles(tinyModels, "*.safetensors", SearchOption.AllDirectories).Any());
     }
 }
