@@ -6,7 +6,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d /tmp/vds-figures-XXXX)}
-feed=$work/feed; export NUGET_PACKAGES=$work/packages
+feed=$work/feed
 version=0.1.0-figures.$(date -u +%Y%m%d%H%M%S)
 mkdir -p "$feed" "$work/consumer"
 
@@ -15,7 +15,7 @@ secs() { local s=$(date +%s.%N); "$@" > "$work/last.log" 2>&1 || { cat "$work/la
 for p in Build Sdk Templates; do
   dotnet pack "$repo/src/VideoDataset.$p" -nologo -v:q -o "$feed" -p:VideoDatasetVersion="$version" > /dev/null
 done
-ls -l "$feed" | awk 'NR>1 {printf "package %s: %.2f MB\n", $9, $5/1e6}'
+ls -l "$feed" | awk 'NR>1 {printf "package %s: %d bytes\n", $9, $5}'
 
 cat > "$work/nuget.config" <<XML
 <configuration><packageSources><clear /><add key="local" value="$feed" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources></configuration>
@@ -28,6 +28,7 @@ cat > "$work/consumer/MyDataset.proj" <<XML
 </Project>
 XML
 cd "$work/consumer"
+export NUGET_PACKAGES=$work/packages   # empty: what a new machine downloads
 echo "first restore: $(secs dotnet restore -nologo) s"
 echo "first restore: $(find "$NUGET_PACKAGES" -name '*.nupkg' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f MB downloaded", s/1e6}'), $(du -sm "$NUGET_PACKAGES" | cut -f1) MB on disk"
 echo "consumer first build: $(secs dotnet build -nologo -v:m -nodeReuse:false --no-restore) s"

@@ -67,7 +67,8 @@ public sealed class WorkerFolder
         Folder = Path.Combine(Root, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(record)))[..16]);
         if (IsCurrent(record)) return Outcome.Current;
         Assemble(sources, record);
-        log?.Invoke($"Assembled the VideoDataset worker in '{Folder}' ({sources.Natives.Count} native libraries linked from '{Path.GetDirectoryName(sources.LibLibTorchSharp)}' and '{Path.GetDirectoryName(sources.Natives[0])}').");
+        log?.Invoke($"Assembled the VideoDataset worker in '{Folder}': {sources.Natives.Count} libtorch libraries linked from '{Path.GetDirectoryName(sources.Natives[0])}', " +
+            $"libLibTorchSharp.so from '{Path.GetDirectoryName(sources.LibLibTorchSharp)}'{(NeedsPatch() ? " (patched for this system's libstdc++)" : "")}.");
         return Outcome.Assembled;
     }
 
