@@ -247,6 +247,19 @@ public class PackageTests
     }
 
     [TestMethod]
+    public void AnSdkProjectBuiltWithoutRestoreAfterTheCacheWasClearedFails()
+    {
+        string copy = Path.Combine(_root, "packages-sdk-copy");
+        var cp = Repo.Run("cp", ["-al", _packages, copy]);
+        Assert.AreEqual(0, cp.ExitCode, cp.ToString());
+        var c = new Consumer("sdk-cleared", SdkProject(), withSample: false) { Packages = copy };
+        AssertSucceeded(c.Build("-t:Restore"));
+        AssertSucceeded(Dotnet(c.Dir, copy, ["nuget", "locals", "global-packages", "--clear"]));
+        // The SDK itself is resolved again; VideoDataset.Build's build files are not there to import.
+        AssertCanonicalError(c.Build("--no-restore"), "VDS0917", "were not imported", "a plain `dotnet build` does");
+    }
+
+    [TestMethod]
     public void AWorkerOfYourOwnSkipsTheAssembly()
     {
         var c = new Consumer("own-worker", ReferenceProject(extraProperties: $"    <VideoDatasetWorkerPath>{Repo.WorkerPath}</VideoDatasetWorkerPath>"));
