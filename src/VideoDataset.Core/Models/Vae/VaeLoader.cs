@@ -28,7 +28,7 @@ public static class VaeLoader
         try { weights = SafetensorsCheckpoint.Open(vaeDir, WeightsFileName); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosticException(Diagnostic.Error("VDS4205", Path.GetFullPath(Path.Combine(vaeDir, WeightsFileName)), 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, Path.GetFullPath(Path.Combine(vaeDir, WeightsFileName)), 0, 0,
                 $"cannot read the VAE weights: {e.Message}"));
         }
 
@@ -70,7 +70,7 @@ public static class VaeLoader
                 problems.Add($"unexpected {key}");
         }
         if (problems.Count > 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS4204", weights.Files[0], 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsMismatch, weights.Files[0], 0, 0,
                 $"the weights do not fit the encoder of config.json ({problems.Count} problem(s)): {string.Join("; ", problems)}"));
 
         using var noGrad = no_grad();
@@ -80,7 +80,7 @@ public static class VaeLoader
             try { data = weights.Read(Prefix + name); }
             catch (Exception e) when (e is IOException or ArgumentException or EndOfStreamException)
             {
-                throw new DiagnosticException(Diagnostic.Error("VDS4205", weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
+                throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
             }
             using var source = TorchConvert.ToTorch(data);
             target.copy_(source); // converts F16/BF16 to the module's float32
