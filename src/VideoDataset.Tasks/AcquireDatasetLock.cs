@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Diagnostics;
 
 namespace VideoDataset.Tasks;
 
@@ -20,7 +21,7 @@ public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
         var held = DatasetLock.TryAcquire(dir, out string holder);
         if (held is null)
         {
-            Log.Error("VDS5010", Path.Combine(dir, DatasetLock.FileName),
+            Log.Error(DiagnosticCodes.DatasetLocked, Path.Combine(dir, DatasetLock.FileName),
                 $"Another build is writing this DatasetDir ({(holder == "" ? "lock held" : holder)}): expected it to be free. Wait for that build to end, or use another DatasetDir.");
             return false;
         }

@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 using VideoDataset.Core.Tensors;
 
@@ -26,7 +27,7 @@ public sealed class CleanDataset : Microsoft.Build.Utilities.Task
             if (plan.HasErrors)
             {
                 foreach (var d in plan.Diagnostics) Log.Log(d);
-                Log.Error("VDS5030", ProjectFile, "Not pruning: the annotations have errors, so what is referenced is not known.");
+                Log.Error(DiagnosticCodes.PruneRefused, ProjectFile, "Not pruning: the annotations have errors, so what is referenced is not known.");
                 return false;
             }
             keep = plan.Latents.Select(l => l.OutputPath).Concat(plan.Texts.Select(t => t.OutputPath)).ToHashSet(StringComparer.Ordinal);

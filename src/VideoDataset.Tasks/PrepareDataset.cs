@@ -1,6 +1,7 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Diagnostics;
 
 namespace VideoDataset.Tasks;
 
@@ -34,7 +35,7 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
         var staleTexts = plan.StaleTexts();
         if (FailIfNotIncremental)
             foreach (var latent in staleLatents)
-                Log.LogError(null, "VDS5020", null, latent.OutputPath, 0, 0, 0, 0, $"Stale: the latent of '{latent.Entry.Video}' would be encoded.");
+                Log.LogError(null, DiagnosticCodes.NotIncremental, null, latent.OutputPath, 0, 0, 0, 0, $"Stale: the latent of '{latent.Entry.Video}' would be encoded.");
         StaleLatents = staleLatents.Select(l => (ITaskItem)new TaskItem(l.OutputPath, new Dictionary<string, string> { ["Video"] = l.Entry.Video })).ToArray();
         StaleTexts = staleTexts.Select(t => (ITaskItem)new TaskItem(t.OutputPath)).ToArray();
         Outputs = plan.Latents.Select(l => l.OutputPath).Concat(plan.Texts.Select(t => t.OutputPath)).Concat(plan.Manifests.Select(m => m.OutputPath))

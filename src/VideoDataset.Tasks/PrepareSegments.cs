@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 using VideoDataset.Core.Segments;
 using VideoDataset.Core.Staleness;
@@ -33,7 +34,7 @@ public sealed class PrepareSegments : WorkerTask
         {
             if (FailIfNotIncremental)
             {
-                Log.LogError(null, "VDS5020", null, ProjectFile, 0, 0, 0, 0, $"Stale: {stale.Count} sequence videos would be written.");
+                Log.LogError(null, DiagnosticCodes.NotIncremental, null, ProjectFile, 0, 0, 0, 0, $"Stale: {stale.Count} sequence videos would be written.");
                 return false;
             }
             ok &= RunWorker(settings, stale.Select(q => new WorkItem
@@ -49,7 +50,7 @@ public sealed class PrepareSegments : WorkerTask
         string annotationFile = settings.AnnotationFile;
         string content = plan.AnnotationContent(q => state.Recorded(q.OutputPath) == q.Key);
         if (FailIfNotIncremental && (!File.Exists(annotationFile) || File.ReadAllText(annotationFile) != content))
-            Log.LogError(null, "VDS5020", null, annotationFile, 0, 0, 0, 0, "Stale: the annotation file would be rewritten.");
+            Log.LogError(null, DiagnosticCodes.NotIncremental, null, annotationFile, 0, 0, 0, 0, "Stale: the annotation file would be rewritten.");
         else if (AtomicFile.WriteTextIfDifferent(annotationFile, content))
             Log.LogMessage(MessageImportance.High, $"VideoDataset: wrote {Path.GetFileName(annotationFile)} ({content.Count(c => c == '\n')} sequences).");
         RemoveOldSequences(plan, wanted, state.Keys);

@@ -29,7 +29,7 @@ sealed partial class SegmentState
         var diagnostics = new List<Diagnostic>();
         var lengths = SegmentPlan.ParseSequenceSeconds(settings.SequenceSeconds, settings.SegmentSeconds, projectFile, diagnostics);
         if (settings.CaptionFile == "" || Directory.Exists(settings.CaptionFile))
-            diagnostics.Add(Diagnostic.Error(CaptionFile.FileMissing, projectFile, 0, 0,
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.CaptionFileMissing, projectFile, 0, 0,
                 "SceneFile is set but CaptionFile is not: expected a JSON Lines file of {\"segment\": ..., \"text\": ...} captions."));
         foreach (var d in diagnostics) log.Log(d);
         if (diagnostics.Count > 0) return null;
@@ -67,14 +67,14 @@ sealed partial class SegmentState
         foreach (var q in Wanted)
         {
             if (!File.Exists(q.OutputPath))
-                log.Error(VerifyDataset.Missing, q.OutputPath, $"Missing: the sequence video of {q.Video} has not been made.");
+                log.Error(DiagnosticCodes.VerifyMissing, q.OutputPath, $"Missing: the sequence video of {q.Video} has not been made.");
             else if (SequenceEncoder.RecordedKey(q.OutputPath) != q.Key)
-                log.Error(VerifyDataset.Stale, q.OutputPath, "Stale sequence video: its raw video, scene times or settings changed since it was made. Run a build.");
+                log.Error(DiagnosticCodes.VerifyStale, q.OutputPath, "Stale sequence video: its raw video, scene times or settings changed since it was made. Run a build.");
         }
         string annotationFile = Plan.Settings.AnnotationFile;
         string expected = Plan.AnnotationContent(_ => true);
         if (!File.Exists(annotationFile) || File.ReadAllText(annotationFile) != expected)
-            log.Error(VerifyDataset.ManifestStale, annotationFile, "Stale annotation file: it differs from what the scene and caption files give. Run a build.");
+            log.Error(DiagnosticCodes.VerifyManifestStale, annotationFile, "Stale annotation file: it differs from what the scene and caption files give. Run a build.");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Tensors;
 
 namespace VideoDataset.Tasks;
@@ -14,12 +15,6 @@ public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
 {
     [Required] public ITaskItem Settings { get; set; } = null!;
     [Required] public string ProjectFile { get; set; } = "";
-
-    public const string Missing = "VDS5101";
-    public const string Corrupt = "VDS5102";
-    public const string Stale = "VDS5103";
-    public const string ManifestStale = "VDS5104";
-    public const string Unreferenced = "VDS5105";
 
     public override bool Execute()
     {
@@ -41,21 +36,21 @@ public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
             string why = meta.GetValueOrDefault("video_sha256") != l.VideoSha256
                 ? $"the video '{l.Entry.Video}' changed since its latent was built"
                 : "the VAE recipe (weights, settings or encoder version) changed since it was built";
-            Log.LogError(null, Stale, null, l.OutputPath, 0, 0, 0, 0, $"Stale latent: {why}. Run a build to re-encode it.");
+            Log.LogError(null, DiagnosticCodes.VerifyStale, null, l.OutputPath, 0, 0, 0, 0, $"Stale latent: {why}. Run a build to re-encode it.");
         }
         foreach (var t in plan.Texts)
         {
             checkedFiles++;
             var meta = Check(t.OutputPath, $"the embedding of \"{Shorten(t.Text)}\"", t.Key);
             if (meta is not null && (meta.GetValueOrDefault("key") != t.Key || meta.GetValueOrDefault("text") != t.Text))
-                Log.LogError(null, Corrupt, null, t.OutputPath, 0, 0, 0, 0, $"The embedding records another text or key than its name says: expected key {t.Key}.");
+                Log.LogError(null, DiagnosticCodes.VerifyCorrupt, null, t.OutputPath, 0, 0, 0, 0, $"The embedding records another text or key than its name says: expected key {t.Key}.");
         }
         foreach (var m in plan.Manifests)
         {
             if (!File.Exists(m.OutputPath))
-                Log.LogError(null, Missing, null, m.OutputPath, 0, 0, 0, 0, $"Missing manifest: expected {m.Lines.Count} videos of {m.Seconds} s.");
+                Log.LogError(null, DiagnosticCodes.VerifyMissing, null, m.OutputPath, 0, 0, 0, 0, $"Missing manifest: expected {m.Lines.Count} videos of {m.Seconds} s.");
             else if (File.ReadAllText(m.OutputPath) != m.Content)
-                Log.LogError(null, ManifestStale, null, m.OutputPath, 0, 0, 0, 0, "Stale manifest: its content differs from what the annotations and outputs give. Run a build.");
+                Log.LogError(null, DiagnosticCodes.VerifyManifestStale, null, m.OutputPath, 0, 0, 0, 0, "Stale manifest: its content differs from what the annotations and outputs give. Run a build.");
         }
 
         // Outputs that nothing refers to any more (edited texts, removed videos).
@@ -66,7 +61,7 @@ public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
             if (!Directory.Exists(dir)) continue;
             foreach (string f in Directory.EnumerateFiles(dir, "*.pt", SearchOption.AllDirectories))
                 if (!known.Contains(f))
-                    Log.LogWarning(null, Unreferenced, null, f, 0, 0, 0, 0, "No annotation refers to this output any more; `-t:Clean` or `-t:PruneDataset` removes it.");
+                    Log.LogWarning(null, DiagnosticCodes.VerifyUnreferenced, null, f, 0, 0, 0, 0, "No annotation refers to this output any more; `-t:Clean` or `-t:PruneDataset` removes it.");
         }
         if (!Log.HasLoggedErrors)
             Log.LogMessage(MessageImportance.High, $"VideoDataset: verified {checkedFiles} outputs and {plan.Manifests.Count} manifests: the dataset is current.");
@@ -77,13 +72,13 @@ public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
     {
         if (!File.Exists(path))
         {
-            Log.LogError(null, Missing, null, path, 0, 0, 0, 0, $"Missing: {what} has not been built.");
+            Log.LogError(null, DiagnosticCodes.VerifyMissing, null, path, 0, 0, 0, 0, $"Missing: {what} has not been built.");
             return null;
         }
         try { return TorchTensorFile.Read(path).Metadata; }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            Log.LogError(null, Corrupt, null, path, 0, 0, 0, 0, $"Corrupt: {what} cannot be read back ({e.Message}). Delete it and run a build.");
+            Log.LogError(null, DiagnosticCodes.VerifyCorrupt, null, path, 0, 0, 0, 0, $"Corrupt: {what} cannot be read back ({e.Message}). Delete it and run a build.");
             return null;
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 using VideoDataset.Core.Worker;
 
@@ -66,7 +67,7 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
     protected bool RefuseInQuestionMode(int count, string what)
     {
         if (!FailIfNotIncremental || count == 0) return false;
-        Log.LogError(null, "VDS5020", null, ProjectFile, 0, 0, 0, 0, $"Stale: {count} {what} would be encoded.");
+        Log.LogError(null, DiagnosticCodes.NotIncremental, null, ProjectFile, 0, 0, 0, 0, $"Stale: {count} {what} would be encoded.");
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 
 namespace VideoDataset.Tasks;
@@ -39,13 +40,13 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
             {
                 // A failure (a broken model folder, a bad video) must not empty the trainer's list: the
                 // last good manifest stays, and VerifyDataset reports it stale until a build succeeds.
-                Log.LogWarning(null, "VDS5050", null, manifest.OutputPath, 0, 0, 0, 0,
+                Log.LogWarning(null, DiagnosticCodes.ManifestKept, null, manifest.OutputPath, 0, 0, 0, 0,
                     "Left as it was: this build failed to produce outputs that the manifest lists. Fix the errors above and build again.");
                 continue;
             }
             if (old != content)
             {
-                if (FailIfNotIncremental) { Log.Error("VDS5020", manifest.OutputPath, "Stale: the manifest would be rewritten."); continue; }
+                if (FailIfNotIncremental) { Log.Error(DiagnosticCodes.NotIncremental, manifest.OutputPath, "Stale: the manifest would be rewritten."); continue; }
                 AtomicFile.WriteTextIfDifferent(manifest.OutputPath, content);
                 int lines = content.Count(c => c == '\n');
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: wrote {Path.GetFileName(manifest.OutputPath)} ({lines} of {manifest.Lines.Count} videos).");
@@ -57,7 +58,7 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
             {
                 string name = Path.GetFileName(old);
                 if (!ManifestName().IsMatch(name) || planned.Contains(name)) continue;
-                if (FailIfNotIncremental) { Log.Error("VDS5020", old, "Stale: this manifest's length is no longer annotated; it would be removed."); continue; }
+                if (FailIfNotIncremental) { Log.Error(DiagnosticCodes.NotIncremental, old, "Stale: this manifest's length is no longer annotated; it would be removed."); continue; }
                 File.Delete(old);
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {name}: no video of that length is annotated now.");
             }

@@ -18,10 +18,10 @@ static class Devices
             int index = device == ComputeDevice.Cuda ? 0 : int.Parse(device.AsSpan(ComputeDevice.Cuda.Length + 1), System.Globalization.CultureInfo.InvariantCulture);
             int count = TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0;
             if (index < count) return TorchSharp.torch.device(device);
-            throw new DiagnosticException(Diagnostic.Error(ComputeDevice.Unusable, "VideoDataset.Worker", 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.DeviceUnusable, "VideoDataset.Worker", 0, 0,
                 $"The build asked for TorchDevice '{device}', but libtorch in this worker sees {count} CUDA devices: expected the device the outputs' keys record."));
         }
-        throw new DiagnosticException(Diagnostic.Error(ComputeDevice.Unusable, "VideoDataset.Worker", 0, 0,
+        throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.DeviceUnusable, "VideoDataset.Worker", 0, 0,
             $"The request's TorchDevice is '{device}': expected a resolved device (cpu, cuda or cuda:N)."));
     }
 

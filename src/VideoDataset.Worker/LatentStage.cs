@@ -39,7 +39,7 @@ sealed class LatentStage(WorkerRequest request)
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                Console.WriteLine(Diagnostic.Error("VDS2099", item.Input, 0, 0, $"Encoding failed: {e.Message}").ToString());
+                Console.WriteLine(Diagnostic.Error(DiagnosticCodes.LatentWriteFailed, item.Input, 0, 0, $"Encoding failed: {e.Message}").ToString());
                 failed++;
             }
             progress.Finished(item.Label);
@@ -56,7 +56,7 @@ sealed class LatentStage(WorkerRequest request)
         int seconds = (VideoConformance.FramesToEncode(probe.FrameCount, spec) - 1) / spec.Fps;
         int annotated = item.Segments * spec.SegmentSeconds;
         if (item.Segments > 0 && seconds != annotated)
-            throw new DiagnosticException(Diagnostic.Error(AnnotationReader.TextCountMismatch, request.Settings.AnnotationFile, item.Line, 1,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.AnnotationTextCountMismatch, request.Settings.AnnotationFile, item.Line, 1,
                 $"'{item.Label}' is {seconds} s long ({probe.FrameCount} frames), so {seconds / spec.SegmentSeconds} texts are expected; the line gives {item.Segments}."));
         return probe;
     }

@@ -40,14 +40,14 @@ public static class Program
         string path = Option(args, "--request");
         var request = WorkerRequest.Load(path);
         if (request.Stage != args[0])
-            throw new DiagnosticException(Diagnostic.Error("VDS5040", path, 0, 0, $"The request is for the '{request.Stage}' stage: expected one for '{args[0]}'."));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.WorkerUsage, path, 0, 0, $"The request is for the '{request.Stage}' stage: expected one for '{args[0]}'."));
         return request;
     }
 
     static string Option(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
-        if (i < 0 || i + 1 >= args.Length) throw new DiagnosticException(Diagnostic.Error("VDS5040", "VideoDataset.Worker", 0, 0, $"Missing option {name}."));
+        if (i < 0 || i + 1 >= args.Length) throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.WorkerUsage, "VideoDataset.Worker", 0, 0, $"Missing option {name}."));
         return args[i + 1];
     }
 

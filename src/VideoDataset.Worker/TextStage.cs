@@ -17,7 +17,7 @@ sealed class TextStage(WorkerRequest request)
         int batch = Math.Max(1, s.TextBatchSize), failed = 0;
         using var encoder = T5TextEncoder.Load(s.T5ModelDir, device, batch);
         if (tokenizer.VocabularySize > encoder.Config.VocabSize)
-            throw new DiagnosticException(Diagnostic.Error("VDS3201", Path.Combine(s.T5ModelDir, "config.json"), 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.TokenizerExceedsVocabulary, Path.Combine(s.T5ModelDir, "config.json"), 0, 0,
                 $"The tokenizer in '{s.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
         var progress = new Progress(request.Items.Count);
         for (int start = 0; start < request.Items.Count; start += batch)
@@ -35,7 +35,7 @@ sealed class TextStage(WorkerRequest request)
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // A full disk or a read-only folder: this output fails alone (the write was atomic), the others go on.
-                    Console.WriteLine(Diagnostic.Error("VDS3299", items[i].Output, 0, 0, $"Writing the text embedding failed: {e.Message}").ToString());
+                    Console.WriteLine(Diagnostic.Error(DiagnosticCodes.EmbeddingWriteFailed, items[i].Output, 0, 0, $"Writing the text embedding failed: {e.Message}").ToString());
                     failed++;
                 }
                 progress.Finished(items[i].Label);

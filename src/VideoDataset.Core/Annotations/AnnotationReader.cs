@@ -17,26 +17,7 @@ public sealed record AnnotationSet(IReadOnlyList<AnnotationEntry> Entries, IRead
 /// </summary>
 public static partial class AnnotationReader
 {
-    // Codes of the annotation checks (VDS1xxx).
-    public const string MalformedJson = "VDS1001";
-    public const string NotAnObject = "VDS1002";
-    public const string BadVideoField = "VDS1003";
-    public const string BadFlags = "VDS1004";
-    public const string FlagLengthMismatch = "VDS1005";
-    public const string MissingText = "VDS1006";
-    public const string ExtraText = "VDS1007";
-    public const string VideoNotFound = "VDS1008";
-    public const string DuplicateVideo = "VDS1009";
-    public const string PathOutsideEpisodeDir = "VDS1010";
-    public const string TextCountMismatch = "VDS1011"; // reported by the latent stage, which knows the video's length
-    public const string NoSegments = "VDS1012";
-    public const string InvalidUtf8 = "VDS1013";
-    public const string FileMissing = "VDS1014";
-    public const string DuplicateOutput = "VDS1015";
-    public const string DuplicateKey = "VDS1016";
-    public const string BadText = "VDS1017";
-
-    static readonly JsonLineFormat Format = new("{\"video\": ..., \"text_0\": ...}", MalformedJson, NotAnObject, InvalidUtf8, DuplicateKey);
+    static readonly JsonLineFormat Format = new("{\"video\": ..., \"text_0\": ...}", DiagnosticCodes.AnnotationMalformedJson, DiagnosticCodes.AnnotationNotAnObject, DiagnosticCodes.AnnotationInvalidUtf8, DiagnosticCodes.AnnotationDuplicateKey);
 
     [GeneratedRegex(@"^text_(0|[1-9][0-9]{0,5})$")]
     private static partial Regex TextKey();
@@ -48,7 +29,7 @@ public static partial class AnnotationReader
         string file = Path.GetFullPath(annotationFile);
         if (!File.Exists(file))
         {
-            diagnostics.Add(Diagnostic.Error(FileMissing, file, 0, 0, $"The annotation file was not found (AnnotationFile = '{annotationFile}')."));
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationFileMissing, file, 0, 0, $"The annotation file was not found (AnnotationFile = '{annotationFile}')."));
             return new AnnotationSet(entries, diagnostics);
         }
         string root = Path.GetFullPath(episodeDir);
@@ -62,12 +43,12 @@ public static partial class AnnotationReader
             if (entry is null) continue;
             if (seenVideos.TryGetValue(entry.Video, out int first))
             {
-                diagnostics.Add(Diagnostic.Error(DuplicateVideo, file, lineNumber, 1, $"Video '{entry.Video}' is annotated twice: expected one line per video, found another on line {first}."));
+                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationDuplicateVideo, file, lineNumber, 1, $"Video '{entry.Video}' is annotated twice: expected one line per video, found another on line {first}."));
                 continue;
             }
             if (seenOutputs.TryGetValue(entry.LatentRelativePath, out int other))
             {
-                diagnostics.Add(Diagnostic.Error(DuplicateOutput, file, lineNumber, 1, $"Video '{entry.Video}' would write '{entry.LatentRelativePath}', which line {other}'s video also writes: video names must differ by more than their extension."));
+                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationDuplicateOutput, file, lineNumber, 1, $"Video '{entry.Video}' would write '{entry.LatentRelativePath}', which line {other}'s video also writes: video names must differ by more than their extension."));
                 continue;
             }
             seenVideos[entry.Video] = lineNumber;
@@ -91,22 +72,22 @@ public static partial class AnnotationReader
         string? videoName = null;
         int videoColumn = 1;
         if (video is null && alias is null)
-            Error(BadVideoField, 1, "Missing \"video\": expected the video's path relative to EpisodeDir (or \"mp4\").");
+            Error(DiagnosticCodes.AnnotationBadVideoField, 1, "Missing \"video\": expected the video's path relative to EpisodeDir (or \"mp4\").");
         else if (video is not null && alias is not null && !(video.Value.ValueKind == JsonValueKind.String && alias.Value.ValueKind == JsonValueKind.String && video.Value.GetString() == alias.Value.GetString()))
-            Error(BadVideoField, alias.Column, "Both \"video\" and \"mp4\" are given and differ: expected one path.");
+            Error(DiagnosticCodes.AnnotationBadVideoField, alias.Column, "Both \"video\" and \"mp4\" are given and differ: expected one path.");
         else
         {
             var p = (video ?? alias)!;
             videoColumn = p.Column;
             if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.Value.GetString()))
-                Error(BadVideoField, p.Column, $"\"{p.Name}\" must be a non-empty string path, found {JsonLinesReader.Describe(p.Value)}.");
+                Error(DiagnosticCodes.AnnotationBadVideoField, p.Column, $"\"{p.Name}\" must be a non-empty string path, found {JsonLinesReader.Describe(p.Value)}.");
             else videoName = p.Value.GetString();
         }
 
         bool[]? starts = ReadFlags(Find("scene_start"), "scene_start", Error);
         bool[]? ends = ReadFlags(Find("scene_end"), "scene_end", Error);
         if (starts is not null && ends is not null && starts.Length != ends.Length)
-            Error(FlagLengthMismatch, Find("scene_end")!.Column, $"\"scene_end\" has {ends.Length} entries but \"scene_start\" has {starts.Length}: expected one flag per segment in both.");
+            Error(DiagnosticCodes.AnnotationFlagLengthMismatch, Find("scene_end")!.Column, $"\"scene_end\" has {ends.Length} entries but \"scene_start\" has {starts.Length}: expected one flag per segment in both.");
 
         // Texts: text_0 .. text_{n-1}, n = the flag arrays' length.
         var texts = new SortedDictionary<int, JsonLineProperty>();
@@ -115,40 +96,40 @@ public static partial class AnnotationReader
             var m = TextKey().Match(p.Name);
             if (m.Success) texts[int.Parse(m.Groups[1].Value)] = p;
             else if (p.Name.StartsWith("text_", StringComparison.Ordinal))
-                Error(BadText, p.NameColumn, $"Unexpected key \"{p.Name}\": expected text_0, text_1, ... (one per segment).");
+                Error(DiagnosticCodes.AnnotationBadText, p.NameColumn, $"Unexpected key \"{p.Name}\": expected text_0, text_1, ... (one per segment).");
         }
         int? n = starts is not null && ends is not null && starts.Length == ends.Length ? starts.Length : null;
         var textValues = new List<string>();
         if (n == 0)
-            Error(NoSegments, Find("scene_start")!.Column, "The flag arrays are empty: expected at least one segment (one text per 3-second segment).");
+            Error(DiagnosticCodes.AnnotationNoSegments, Find("scene_start")!.Column, "The flag arrays are empty: expected at least one segment (one text per 3-second segment).");
         if (n is int count)
         {
             for (int i = 0; i < count; i++)
             {
                 if (!texts.TryGetValue(i, out var t))
-                    Error(MissingText, 1, $"Missing \"text_{i}\": the flag arrays have {count} entries, so text_0..text_{count - 1} are expected.");
+                    Error(DiagnosticCodes.AnnotationMissingText, 1, $"Missing \"text_{i}\": the flag arrays have {count} entries, so text_0..text_{count - 1} are expected.");
                 else if (t.Value.ValueKind != JsonValueKind.String)
-                    Error(BadText, t.Column, $"\"text_{i}\" must be a string, found {JsonLinesReader.Describe(t.Value)}.");
+                    Error(DiagnosticCodes.AnnotationBadText, t.Column, $"\"text_{i}\" must be a string, found {JsonLinesReader.Describe(t.Value)}.");
                 else textValues.Add(t.Value.GetString()!);
             }
             foreach (var (i, t) in texts)
                 if (i >= count)
-                    Error(ExtraText, t.NameColumn, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
+                    Error(DiagnosticCodes.AnnotationExtraText, t.NameColumn, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
         }
 
         string? videoPath = null;
         if (videoName is not null)
         {
             var (normalised, problem) = EpisodePath.Normalise(videoName);
-            if (problem is not null) Error(PathOutsideEpisodeDir, videoColumn, problem);
+            if (problem is not null) Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, videoColumn, problem);
             else
             {
                 videoName = normalised;
                 videoPath = Path.Combine(root, normalised!);
                 if (!File.Exists(videoPath))
-                    Error(VideoNotFound, videoColumn, $"Video not found: expected a file at '{videoPath}'.");
+                    Error(DiagnosticCodes.AnnotationVideoNotFound, videoColumn, $"Video not found: expected a file at '{videoPath}'.");
                 else if (!EpisodePath.StaysInside(root, videoPath))
-                    Error(PathOutsideEpisodeDir, videoColumn, $"'{videoName}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
+                    Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, videoColumn, $"'{videoName}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
             }
         }
 
@@ -160,12 +141,12 @@ public static partial class AnnotationReader
     {
         if (p is null)
         {
-            error(BadFlags, 1, $"Missing \"{name}\": expected an array of booleans, one per segment.");
+            error(DiagnosticCodes.AnnotationBadFlags, 1, $"Missing \"{name}\": expected an array of booleans, one per segment.");
             return null;
         }
         if (p.Value.ValueKind != JsonValueKind.Array)
         {
-            error(BadFlags, p.Column, $"\"{name}\" must be an array of booleans, found {JsonLinesReader.Describe(p.Value)}.");
+            error(DiagnosticCodes.AnnotationBadFlags, p.Column, $"\"{name}\" must be an array of booleans, found {JsonLinesReader.Describe(p.Value)}.");
             return null;
         }
         var flags = new List<bool>();
@@ -174,7 +155,7 @@ public static partial class AnnotationReader
         {
             if (item.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {
-                error(BadFlags, p.Column, $"\"{name}\"[{index}] must be true or false, found {JsonLinesReader.Describe(item)}.");
+                error(DiagnosticCodes.AnnotationBadFlags, p.Column, $"\"{name}\"[{index}] must be true or false, found {JsonLinesReader.Describe(item)}.");
                 return null;
             }
             flags.Add(item.GetBoolean());

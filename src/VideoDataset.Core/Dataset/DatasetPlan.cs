@@ -11,9 +11,6 @@ namespace VideoDataset.Core.Dataset;
 /// </summary>
 public sealed class DatasetPlan
 {
-    public const string ModelFolderMissing = "VDS5001";
-    public const string NoModelNamed = "VDS5002";
-
     /// <summary>The settings with TorchDevice resolved: what the keys record and what the worker is told to use.</summary>
     public required DatasetSettings Settings { get; init; }
     public required AnnotationSet Annotations { get; init; }
@@ -27,7 +24,7 @@ public sealed class DatasetPlan
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
 
     /// <summary>False when a model folder is missing or the device is unusable: nothing can be encoded, only reported.</summary>
-    public bool ModelsUsable => !Diagnostics.Any(d => d.Code is ModelFolderMissing or NoModelNamed or ComputeDevice.Unusable);
+    public bool ModelsUsable => !Diagnostics.Any(d => d.Code is DiagnosticCodes.ModelFolderMissing or DiagnosticCodes.NoModelNamed or DiagnosticCodes.DeviceUnusable);
 
     /// <summary>The freshness decision for latents, made once per build: those that do not record their key now.</summary>
     public List<PlannedLatent> StaleLatents(FileStampCache outputKeys) =>
@@ -44,14 +41,14 @@ public sealed class DatasetPlan
         var problems = new List<Diagnostic>();
         if (s.VaeModelDir == "" || s.T5ModelDir == "" || s.TokenizerDir == "")
         {
-            problems.Add(Diagnostic.Error(NoModelNamed, projectFile, 0, 0,
+            problems.Add(Diagnostic.Error(DiagnosticCodes.NoModelNamed, projectFile, 0, 0,
                 "No model is named: set ModelDir to a diffusers CogVideoX snapshot (vae/, text_encoder/, tokenizer/), or to 'tiny' for the small test models, or set VaeModelDir, T5ModelDir and TokenizerDir."));
             return problems;
         }
         void Need(string dir, string what, params string[] anyOf)
         {
             if (!anyOf.Any(f => File.Exists(Path.Combine(dir, f))))
-                problems.Add(Diagnostic.Error(ModelFolderMissing, dir, 0, 0, $"The {what} folder lacks its files: expected {string.Join(" or ", anyOf)} in '{dir}'."));
+                problems.Add(Diagnostic.Error(DiagnosticCodes.ModelFolderMissing, dir, 0, 0, $"The {what} folder lacks its files: expected {string.Join(" or ", anyOf)} in '{dir}'."));
         }
         Need(s.VaeModelDir, "VAE", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json");
         Need(s.VaeModelDir, "VAE", "config.json");

@@ -23,18 +23,7 @@ public sealed record Scene(int Line, int EndColumn, string Video, string VideoPa
 /// </summary>
 public static partial class SceneFile
 {
-    public const string Malformed = "VDS6001";
-    public const string BadVideo = "VDS6003";
-    public const string BadTime = "VDS6004";
-    public const string EmptyScene = "VDS6005";
-    public const string Unordered = "VDS6006";
-    public const string VideoNotFound = "VDS6007";
-    public const string PastEnd = "VDS6008";
-    public const string FileMissing = "VDS6009";
-    public const string UnknownKey = "VDS6010";
-    public const string EpisodeClash = "VDS6011";
-
-    static readonly JsonLineFormat LineFormat = JsonLineFormat.OneCode("{\"video\": ..., \"start\": ..., \"end\": ...}", Malformed);
+    static readonly JsonLineFormat LineFormat = JsonLineFormat.OneCode("{\"video\": ..., \"start\": ..., \"end\": ...}", DiagnosticCodes.SceneMalformed);
 
     // [[HH:]MM:]SS[.fraction]; minutes and seconds below 60 when a larger unit precedes them.
     [GeneratedRegex(@"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+)(\.\d+)?$")]
@@ -68,7 +57,7 @@ public static partial class SceneFile
         var byVideo = new List<(string Video, List<Scene> Scenes)>();
         if (!File.Exists(file))
         {
-            diagnostics.Add(Diagnostic.Error(FileMissing, file, 0, 0, $"The scene file was not found (SceneFile = '{sceneFile}')."));
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.SceneFileMissing, file, 0, 0, $"The scene file was not found (SceneFile = '{sceneFile}')."));
             return byVideo;
         }
         string root = Path.GetFullPath(rawEpisodeDir);
@@ -80,39 +69,39 @@ public static partial class SceneFile
             void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, obj.Line, col, message));
             foreach (var p in obj.Properties)
                 if (p.Name is not ("video" or "start" or "end"))
-                    Error(UnknownKey, p.NameColumn, $"Unexpected key \"{p.Name}\": a scene line has \"video\", \"start\" and \"end\".");
+                    Error(DiagnosticCodes.SceneUnknownKey, p.NameColumn, $"Unexpected key \"{p.Name}\": a scene line has \"video\", \"start\" and \"end\".");
 
             string? video = null, path = null;
             var v = obj.Find("video");
-            if (v is null) Error(BadVideo, 1, "Missing \"video\": expected the raw video's path relative to RawEpisodeDir.");
+            if (v is null) Error(DiagnosticCodes.SceneBadVideo, 1, "Missing \"video\": expected the raw video's path relative to RawEpisodeDir.");
             else if (v.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.Value.GetString()))
-                Error(BadVideo, v.Column, $"\"video\" must be a non-empty string path, found {JsonLinesReader.Describe(v.Value)}.");
+                Error(DiagnosticCodes.SceneBadVideo, v.Column, $"\"video\" must be a non-empty string path, found {JsonLinesReader.Describe(v.Value)}.");
             else
             {
                 var (normalised, problem) = EpisodePath.Normalise(v.Value.GetString()!);
-                if (problem is not null) Error(BadVideo, v.Column, problem.Replace("EpisodeDir", "RawEpisodeDir"));
+                if (problem is not null) Error(DiagnosticCodes.SceneBadVideo, v.Column, problem.Replace("EpisodeDir", "RawEpisodeDir"));
                 else
                 {
                     video = normalised!;
                     path = Path.Combine(root, video);
-                    if (!File.Exists(path)) Error(VideoNotFound, v.Column, $"Raw video not found: expected a file at '{path}'.");
+                    if (!File.Exists(path)) Error(DiagnosticCodes.SceneVideoNotFound, v.Column, $"Raw video not found: expected a file at '{path}'.");
                     else if (!EpisodePath.StaysInside(root, path))
-                        Error(BadVideo, v.Column, $"'{video}' resolves to '{EpisodePath.Resolve(path)}', outside RawEpisodeDir '{root}'.");
+                        Error(DiagnosticCodes.SceneBadVideo, v.Column, $"'{video}' resolves to '{EpisodePath.Resolve(path)}', outside RawEpisodeDir '{root}'.");
                 }
             }
 
             double? Time(string name)
             {
                 var t = obj.Find(name);
-                if (t is null) { Error(BadTime, 1, $"Missing \"{name}\": expected seconds or a timecode \"HH:MM:SS.mmm\"."); return null; }
+                if (t is null) { Error(DiagnosticCodes.SceneBadTime, 1, $"Missing \"{name}\": expected seconds or a timecode \"HH:MM:SS.mmm\"."); return null; }
                 var (seconds, problem) = ParseTime(t.Value);
-                if (problem is not null) Error(BadTime, t.Column, $"\"{name}\": {problem}.");
+                if (problem is not null) Error(DiagnosticCodes.SceneBadTime, t.Column, $"\"{name}\": {problem}.");
                 return seconds;
             }
             double? start = Time("start"), end = Time("end");
             int endColumn = obj.Find("end")?.Column ?? 1;
             if (start is double s0 && end is double e0 && e0 <= s0)
-                Error(EmptyScene, endColumn, $"\"end\" ({Format(e0)}) must be after \"start\" ({Format(s0)}).");
+                Error(DiagnosticCodes.SceneEmpty, endColumn, $"\"end\" ({Format(e0)}) must be after \"start\" ({Format(s0)}).");
 
             if (video is null) continue;
             int k = index.TryGetValue(video, out int seen) ? seen : -1;
@@ -122,7 +111,7 @@ public static partial class SceneFile
             var previous = scenes.LastOrDefault(x => x is not null);
             if (previous is not null && start < previous.End)
             {
-                Error(Unordered, obj.Find("start")!.Column, start < previous.Start
+                Error(DiagnosticCodes.SceneUnordered, obj.Find("start")!.Column, start < previous.Start
                     ? $"Scenes of '{video}' are out of order: this one starts at {Format(start!.Value)}, before the scene on line {previous.Line} ({Format(previous.Start)}); expected time order."
                     : $"This scene of '{video}' starts at {Format(start!.Value)}, inside the scene on line {previous.Line} (which ends at {Format(previous.End)}): scenes must not overlap.");
                 bad.Add(video);
@@ -137,7 +126,7 @@ public static partial class SceneFile
             string episode = EpisodeName(video);
             if (episodes.TryGetValue(episode, out string? other))
             {
-                diagnostics.Add(Diagnostic.Error(EpisodeClash, file, scenes.FirstOrDefault(x => x is not null)?.Line ?? 0, 1,
+                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.SceneEpisodeClash, file, scenes.FirstOrDefault(x => x is not null)?.Line ?? 0, 1,
                     $"'{video}' and '{other}' both give the episode '{episode}': raw video names must differ by more than their extension."));
                 bad.Add(video);
             }

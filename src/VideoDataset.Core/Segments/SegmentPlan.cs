@@ -22,10 +22,6 @@ public sealed class SegmentPlan
     /// <summary>Times closer than this are equal (container timestamps are often rounded to milliseconds).</summary>
     public const double TimeTolerance = 0.0005;
 
-    public const string SceneDropped = "VDS6020";
-    public const string MissingCaption = "VDS6021";
-    public const string BadSequenceSeconds = "VDS6030";
-
     public required DatasetSettings Settings { get; init; }
     /// <summary>The sequence lengths made, in seconds (SequenceSeconds parsed).</summary>
     public required IReadOnlyList<int> SequenceSeconds { get; init; }
@@ -65,11 +61,11 @@ public sealed class SegmentPlan
         foreach (string part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int s) && s > 0 && s % segmentSeconds == 0) result.Add(s);
-            else diagnostics.Add(Diagnostic.Error(BadSequenceSeconds, projectFile, 0, 0,
+            else diagnostics.Add(Diagnostic.Error(DiagnosticCodes.BadSequenceSeconds, projectFile, 0, 0,
                 $"SequenceSeconds: '{part}' is not a positive multiple of SegmentSeconds ({segmentSeconds}); expected e.g. '3;9;18;30;63'."));
         }
-        if (result.Count == 0 && !diagnostics.Any(d => d.Code == BadSequenceSeconds))
-            diagnostics.Add(Diagnostic.Error(BadSequenceSeconds, projectFile, 0, 0, "SequenceSeconds is empty: expected lengths such as '3;9;18;30;63'."));
+        if (result.Count == 0 && !diagnostics.Any(d => d.Code == DiagnosticCodes.BadSequenceSeconds))
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.BadSequenceSeconds, projectFile, 0, 0, "SequenceSeconds is empty: expected lengths such as '3;9;18;30;63'."));
         return result.ToList();
     }
 
@@ -97,7 +93,7 @@ public sealed class SegmentPlan
             catch (DiagnosticException e) { diagnostics.Add(e.Diagnostic); continue; }
             var late = scenes.Where(sc => sc.End > length + TimeTolerance).ToList();
             foreach (var sc in late)
-                diagnostics.Add(Diagnostic.Error(SceneFile.PastEnd, sceneFile, sc.Line, sc.EndColumn,
+                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.ScenePastEnd, sceneFile, sc.Line, sc.EndColumn,
                     $"The scene ends at {SceneFile.Format(sc.End)}, past the end of '{video}' ({SceneFile.Format(length)})."));
             if (late.Count > 0) continue;
 
@@ -108,7 +104,7 @@ public sealed class SegmentPlan
                 if (starts.Count == 0)
                 {
                     dropped++;
-                    diagnostics.Add(Diagnostic.Warning(SceneDropped, sceneFile, sc.Line, 1,
+                    diagnostics.Add(Diagnostic.Warning(DiagnosticCodes.SceneDropped, sceneFile, sc.Line, 1,
                         $"Scene {sc.Index} of '{video}' is {SceneFile.Format(sc.Duration)} long, shorter than {MinSceneSeconds:0} s: it is dropped."));
                     continue;
                 }
@@ -131,7 +127,7 @@ public sealed class SegmentPlan
                         if (captions.TryGetValue(seg.Id, out var c)) { texts?.Add(c.Text); continue; }
                         texts = null;
                         if (missingReported.Add(seg.Id))
-                            diagnostics.Add(Diagnostic.Warning(MissingCaption, Path.GetFullPath(s.CaptionFile), 0, 0,
+                            diagnostics.Add(Diagnostic.Warning(DiagnosticCodes.CaptionMissing, Path.GetFullPath(s.CaptionFile), 0, 0,
                                 $"Segment '{seg.Id}' ({SceneFile.Format(seg.Start)} of '{video}') has no caption: the sequences holding it get no annotation line."));
                     }
                     rawSha ??= contentHash(rawPath);
@@ -144,7 +140,7 @@ public sealed class SegmentPlan
         // Only when every episode was read: an episode left out for an error would make its captions look unused.
         bool complete = !diagnostics.Any(d => d.Severity == Severity.Error);
         foreach (var c in captions.Values.Where(c => complete && !usedCaptions.Contains(c.Segment)))
-                diagnostics.Add(Diagnostic.Warning(CaptionFile.UnknownSegment, Path.GetFullPath(s.CaptionFile), c.Line, c.Column,
+                diagnostics.Add(Diagnostic.Warning(DiagnosticCodes.CaptionUnknownSegment, Path.GetFullPath(s.CaptionFile), c.Line, c.Column,
                     $"No sequence holds segment '{c.Segment}' (no such segment, or it falls in no whole sequence): its caption is unused."));
         // In file then line order, as a reader goes through the files.
         var ordered = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line).ToList();

@@ -17,7 +17,6 @@ namespace VideoDataset.Core.Segments;
 /// </summary>
 public static class SequenceEncoder
 {
-    public const string EncodeFailed = "VDS6040";
     public const string KeyPrefix = "videodataset-segments:";
 
     /// <summary>How source frames are scaled to cover the frame size (then centre-cropped).</summary>
@@ -37,11 +36,11 @@ public static class SequenceEncoder
             "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path,
         });
         if (code != 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, $"ffprobe cannot read the video: {FfmpegTools.LastLines(stderr)}"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoUnreadable, path, 0, 0, $"ffprobe cannot read the video: {FfmpegTools.LastLines(stderr)}"));
         var times = new List<double>();
         foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             if (double.TryParse(line.TrimEnd(','), NumberStyles.Float, CultureInfo.InvariantCulture, out double t)) times.Add(t);
-        if (times.Count == 0) throw new DiagnosticException(Diagnostic.Error("VDS2002", path, 0, 0, "the file has no video frames with timestamps"));
+        if (times.Count == 0) throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoNoStream, path, 0, 0, "the file has no video frames with timestamps"));
         times.Sort();
         double first = times[0];
         for (int i = 0; i < times.Count; i++) times[i] -= first;
@@ -53,7 +52,7 @@ public static class SequenceEncoder
     {
         var (code, stdout, stderr) = FfmpegTools.Run("ffprobe", new[] { "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path });
         if (code != 0 || !double.TryParse(stdout.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
-            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, $"ffprobe cannot read the video's duration: {FfmpegTools.LastLines(stderr)}"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoUnreadable, path, 0, 0, $"ffprobe cannot read the video's duration: {FfmpegTools.LastLines(stderr)}"));
         return d;
     }
 
@@ -145,7 +144,7 @@ public static class SequenceEncoder
         }.Concat(X264).Concat(new[] { "-metadata", "comment=" + KeyPrefix + o.Job.Key, "-f", "mp4", o.Temp }))
             psi.ArgumentList.Add(a);
         try { o.Encoder = Process.Start(psi); }
-        catch (System.ComponentModel.Win32Exception e) { failed(o.Job, Diagnostic.Error("VDS2009", "ffmpeg", 0, 0, $"cannot start ffmpeg: {e.Message}")); return false; }
+        catch (System.ComponentModel.Win32Exception e) { failed(o.Job, Diagnostic.Error(DiagnosticCodes.FfmpegMissing, "ffmpeg", 0, 0, $"cannot start ffmpeg: {e.Message}")); return false; }
         o.Encoder!.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (o.Stderr) o.Stderr.AppendLine(e.Data); };
         o.Encoder.BeginErrorReadLine();
         return true;
@@ -165,6 +164,6 @@ public static class SequenceEncoder
     {
         if (o.Encoder is { HasExited: false }) { try { o.Encoder.Kill(); o.Encoder.WaitForExit(); } catch (InvalidOperationException) { } }
         AtomicFile.Discard(o.Temp);
-        failed(o.Job, Diagnostic.Error(EncodeFailed, o.Job.Output, 0, 0, $"Writing the sequence from '{o.Job.Input}' failed: {message}"));
+        failed(o.Job, Diagnostic.Error(DiagnosticCodes.SequenceEncodeFailed, o.Job.Output, 0, 0, $"Writing the sequence from '{o.Job.Input}' failed: {message}"));
     }
 }

@@ -51,7 +51,7 @@ public sealed class SafetensorsCheckpoint
         string indexName = baseName + ".safetensors.index.json";
         string index = Path.Combine(folder, indexName);
         if (!File.Exists(index))
-            throw Error("VDS4120", folder, $"no model weights: expected {fileName} or its shard index {indexName} in this folder");
+            throw Error(DiagnosticCodes.CheckpointNoWeights, folder, $"no model weights: expected {fileName} or its shard index {indexName} in this folder");
         return OpenSharded(folder, index);
     }
 
@@ -63,17 +63,17 @@ public sealed class SafetensorsCheckpoint
             using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map)
                 || map.ValueKind != JsonValueKind.Object)
-                throw Error("VDS4121", index, "the index has no \"weight_map\" object");
+                throw Error(DiagnosticCodes.ShardIndexInvalid, index, "the index has no \"weight_map\" object");
             foreach (var p in map.EnumerateObject())
             {
                 // Shards must sit in the folder itself: that is where the build hashes model files for staleness.
                 if (p.Value.ValueKind != JsonValueKind.String || p.Value.GetString() is not { Length: > 0 } shard
                     || shard.Contains('/') || shard.Contains('\\'))
-                    throw Error("VDS4121", index, $"weight_map entry '{p.Name}' is not the name of a file in this folder: {p.Value.GetRawText()}");
+                    throw Error(DiagnosticCodes.ShardIndexInvalid, index, $"weight_map entry '{p.Name}' is not the name of a file in this folder: {p.Value.GetRawText()}");
                 weightMap.Add((p.Name, shard));
             }
         }
-        catch (JsonException e) { throw Error("VDS4121", index, $"the index is not valid JSON: {e.Message}"); }
+        catch (JsonException e) { throw Error(DiagnosticCodes.ShardIndexInvalid, index, $"the index is not valid JSON: {e.Message}"); }
 
         var shards = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         var fileOf = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
@@ -84,14 +84,14 @@ public sealed class SafetensorsCheckpoint
             {
                 string shardPath = Path.GetFullPath(Path.Combine(folder, shardName));
                 if (!File.Exists(shardPath))
-                    throw Error("VDS4122", index, $"shard {shardName} (holding tensor '{name}') does not exist in {folder}");
+                    throw Error(DiagnosticCodes.ShardMissing, index, $"shard {shardName} (holding tensor '{name}') does not exist in {folder}");
                 shards[shardName] = shard = SafetensorsFile.Open(shardPath);
                 files.Add(shardPath);
             }
             if (!shard.Entries.ContainsKey(name))
-                throw Error("VDS4123", shard.Path, $"the index maps tensor '{name}' to this shard, which does not hold it");
+                throw Error(DiagnosticCodes.ShardLacksTensor, shard.Path, $"the index maps tensor '{name}' to this shard, which does not hold it");
             if (!fileOf.TryAdd(name, shard))
-                throw Error("VDS4121", index, $"weight_map names tensor '{name}' twice");
+                throw Error(DiagnosticCodes.ShardIndexInvalid, index, $"weight_map names tensor '{name}' twice");
         }
         return new SafetensorsCheckpoint(folder, fileOf, files);
     }
@@ -106,5 +106,5 @@ public sealed class SafetensorsCheckpoint
     public bool Contains(string name) => _fileOf.ContainsKey(name);
 
     SafetensorsFile FileOf(string name) =>
-        _fileOf.TryGetValue(name, out var file) ? file : throw Error("VDS4124", _folder, $"the model weights hold no tensor named '{name}'");
+        _fileOf.TryGetValue(name, out var file) ? file : throw Error(DiagnosticCodes.CheckpointNoSuchTensor, _folder, $"the model weights hold no tensor named '{name}'");
 }

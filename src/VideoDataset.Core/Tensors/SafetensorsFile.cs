@@ -53,28 +53,28 @@ public sealed class SafetensorsFile
     /// <summary>Reads and checks the header (not the data); throws <see cref="DiagnosticException"/> (VDS4101-VDS4112).</summary>
     public static SafetensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw Error("VDS4101", path, "safetensors file not found");
+        if (!File.Exists(path)) throw Error(DiagnosticCodes.SafetensorsNotFound, path, "safetensors file not found");
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         long fileLength = stream.Length;
         Span<byte> lengthBytes = stackalloc byte[8];
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
-            throw Error("VDS4102", path, $"the file is {fileLength} bytes long, shorter than the 8-byte header length of a safetensors file");
+            throw Error(DiagnosticCodes.SafetensorsTooShort, path, $"the file is {fileLength} bytes long, shorter than the 8-byte header length of a safetensors file");
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(lengthBytes);
         if (headerLength <= 0 || headerLength > MaxHeaderLength || headerLength > fileLength - 8)
-            throw Error("VDS4103", path, $"the header length is {(ulong)headerLength} bytes but the file holds only {fileLength - 8} bytes after it: not a safetensors file, or truncated");
+            throw Error(DiagnosticCodes.SafetensorsBadHeaderLength, path, $"the header length is {(ulong)headerLength} bytes but the file holds only {fileLength - 8} bytes after it: not a safetensors file, or truncated");
         var header = new byte[headerLength];
         stream.ReadExactly(header);
 
         string text;
         try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(header); }
-        catch (DecoderFallbackException) { throw Error("VDS4104", path, "the header is not valid UTF-8"); }
+        catch (DecoderFallbackException) { throw Error(DiagnosticCodes.SafetensorsHeaderNotUtf8, path, "the header is not valid UTF-8"); }
         JsonDocument doc;
         try { doc = JsonDocument.Parse(text); }
-        catch (JsonException e) { throw Error("VDS4105", path, $"the header is not valid JSON: {e.Message}"); }
+        catch (JsonException e) { throw Error(DiagnosticCodes.SafetensorsBadHeader, path, $"the header is not valid JSON: {e.Message}"); }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw Error("VDS4105", path, $"the header is a JSON {doc.RootElement.ValueKind}, not an object");
+                throw Error(DiagnosticCodes.SafetensorsBadHeader, path, $"the header is a JSON {doc.RootElement.ValueKind}, not an object");
             long dataStart = 8 + headerLength;
             var (entries, metadata) = ParseHeader(doc.RootElement, path);
             CheckLayout(entries.Values, fileLength - dataStart, path);
@@ -90,15 +90,15 @@ public sealed class SafetensorsFile
         {
             if (prop.Name == "__metadata__")
             {
-                if (prop.Value.ValueKind != JsonValueKind.Object) throw Error("VDS4112", path, "__metadata__ is not a JSON object");
+                if (prop.Value.ValueKind != JsonValueKind.Object) throw Error(DiagnosticCodes.SafetensorsBadMetadata, path, "__metadata__ is not a JSON object");
                 foreach (var m in prop.Value.EnumerateObject())
                 {
-                    if (m.Value.ValueKind != JsonValueKind.String) throw Error("VDS4112", path, $"__metadata__ value '{m.Name}' is not a string");
+                    if (m.Value.ValueKind != JsonValueKind.String) throw Error(DiagnosticCodes.SafetensorsBadMetadata, path, $"__metadata__ value '{m.Name}' is not a string");
                     metadata[m.Name] = m.Value.GetString()!;
                 }
                 continue;
             }
-            if (entries.ContainsKey(prop.Name)) throw Error("VDS4105", path, $"the header names tensor '{prop.Name}' twice");
+            if (entries.ContainsKey(prop.Name)) throw Error(DiagnosticCodes.SafetensorsBadHeader, path, $"the header names tensor '{prop.Name}' twice");
             entries[prop.Name] = ParseEntry(prop.Name, prop.Value, path);
         }
         return (entries, metadata);
@@ -106,7 +106,7 @@ public sealed class SafetensorsFile
 
     static SafetensorsEntry ParseEntry(string name, JsonElement e, string path)
     {
-        DiagnosticException Malformed(string what) => Error("VDS4106", path, $"tensor '{name}': {what}");
+        DiagnosticException Malformed(string what) => Error(DiagnosticCodes.SafetensorsBadEntry, path, $"tensor '{name}': {what}");
         if (e.ValueKind != JsonValueKind.Object) throw Malformed("the entry is not a JSON object");
         if (!e.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
             throw Malformed("no \"dtype\" string");
@@ -123,17 +123,17 @@ public sealed class SafetensorsFile
             "F32" => TensorDType.Float32,
             "F16" => TensorDType.Float16,
             "BF16" => TensorDType.BFloat16,
-            _ => throw Error("VDS4107", path, $"tensor '{name}' has dtype {dtypeName}; only F32, F16 and BF16 are supported"),
+            _ => throw Error(DiagnosticCodes.SafetensorsUnsupportedDtype, path, $"tensor '{name}' has dtype {dtypeName}; only F32, F16 and BF16 are supported"),
         };
         long[] shape = shapeElement.EnumerateArray().Select(d => d.GetInt64()).ToArray();
         long begin = offsetsElement[0].GetInt64(), end = offsetsElement[1].GetInt64();
         if (end < begin)
-            throw Error("VDS4108", path, $"tensor '{name}' has data_offsets [{begin}, {end}]: the end is before the start");
+            throw Error(DiagnosticCodes.SafetensorsOffsetsOutside, path, $"tensor '{name}' has data_offsets [{begin}, {end}]: the end is before the start");
         long expected;
         try { expected = checked(shape.Aggregate(1L, (a, d) => a * d) * TensorData.ElementSize(dtype)); }
         catch (OverflowException) { throw Malformed($"shape [{string.Join(", ", shape)}] is too large"); }
         if (end - begin != expected)
-            throw Error("VDS4109", path, $"tensor '{name}' has data_offsets [{begin}, {end}] ({end - begin} bytes) but shape [{string.Join(", ", shape)}] of {dtypeName} needs {expected} bytes");
+            throw Error(DiagnosticCodes.SafetensorsSizeMismatch, path, $"tensor '{name}' has data_offsets [{begin}, {end}] ({end - begin} bytes) but shape [{string.Join(", ", shape)}] of {dtypeName} needs {expected} bytes");
         return new SafetensorsEntry(name, dtype, shape, begin, end - begin);
     }
 
@@ -146,7 +146,7 @@ public sealed class SafetensorsFile
         foreach (var e in sorted)
         {
             if (previous is not null && e.DataOffset < previous.DataOffset + previous.ByteLength && e.ByteLength > 0)
-                throw Error("VDS4110", path, $"tensors '{previous.Name}' and '{e.Name}' overlap in the data area");
+                throw Error(DiagnosticCodes.SafetensorsOverlap, path, $"tensors '{previous.Name}' and '{e.Name}' overlap in the data area");
             if (e.ByteLength > 0) previous = e;
             covered += e.ByteLength;
             dataEnd = Math.Max(dataEnd, e.DataOffset + e.ByteLength);
@@ -156,19 +156,19 @@ public sealed class SafetensorsFile
         // self-consistent and the file was cut short; otherwise an entry points somewhere wrong.
         var beyond = sorted.First(e => e.DataOffset + e.ByteLength > available);
         if (covered == dataEnd)
-            throw Error("VDS4111", path, $"the file is truncated: the header describes {dataEnd} bytes of tensor data but the file holds {available} (tensor '{beyond.Name}' is cut off)");
-        throw Error("VDS4108", path, $"tensor '{beyond.Name}' has data_offsets [{beyond.DataOffset}, {beyond.DataOffset + beyond.ByteLength}] outside the data area of {available} bytes");
+            throw Error(DiagnosticCodes.SafetensorsTruncated, path, $"the file is truncated: the header describes {dataEnd} bytes of tensor data but the file holds {available} (tensor '{beyond.Name}' is cut off)");
+        throw Error(DiagnosticCodes.SafetensorsOffsetsOutside, path, $"tensor '{beyond.Name}' has data_offsets [{beyond.DataOffset}, {beyond.DataOffset + beyond.ByteLength}] outside the data area of {available} bytes");
     }
 
     /// <summary>Reads one tensor's data; VDS4113 for an unknown name, VDS4111 when the file has since been cut short.</summary>
     public TensorData Read(string name)
     {
-        if (!Entries.TryGetValue(name, out var entry)) throw Error("VDS4113", Path, $"the file holds no tensor named '{name}'");
+        if (!Entries.TryGetValue(name, out var entry)) throw Error(DiagnosticCodes.SafetensorsNoSuchTensor, Path, $"the file holds no tensor named '{name}'");
         using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         stream.Position = _dataStart + entry.DataOffset;
         var bytes = new byte[entry.ByteLength];
         if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
-            throw Error("VDS4111", Path, $"the file is truncated: tensor '{name}' is cut off");
+            throw Error(DiagnosticCodes.SafetensorsTruncated, Path, $"the file is truncated: tensor '{name}' is cut off");
         return new TensorData(entry.DType, entry.Shape, bytes);
     }
 

@@ -93,13 +93,13 @@ public sealed class T5Tokenizer
     {
         string modelPath = Path.GetFullPath(Path.Combine(tokenizerDir, ModelFile));
         if (!File.Exists(modelPath))
-            throw T5TokenizerConfig.Error("VDS3101", modelPath,
+            throw T5TokenizerConfig.Error(DiagnosticCodes.TokenizerModelMissing, modelPath,
                 $"the tokenizer folder has no {ModelFile} (SentencePiece model of a T5 tokenizer)");
         var config = T5TokenizerConfig.Read(Path.GetFullPath(tokenizerDir));
         // Without them transformers cannot append </s> or pad to max_length.
         foreach (string required in new[] { "eos_token", "pad_token" })
             if (!config.SpecialTokens.ContainsKey(required))
-                throw T5TokenizerConfig.Error("VDS3103", config.ConfigPath, $"\"{required}\" is null: T5 needs it");
+                throw T5TokenizerConfig.Error(DiagnosticCodes.TokenizerConfigInvalid, config.ConfigPath, $"\"{required}\" is null: T5 needs it");
         byte[] modelBytes;
         try
         {
@@ -107,7 +107,7 @@ public sealed class T5Tokenizer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw T5TokenizerConfig.Error("VDS3102", modelPath, $"cannot read the SentencePiece model: {e.Message}");
+            throw T5TokenizerConfig.Error(DiagnosticCodes.TokenizerModelInvalid, modelPath, $"cannot read the SentencePiece model: {e.Message}");
         }
         SentencePieceModel sp;
         try
@@ -117,7 +117,7 @@ public sealed class T5Tokenizer
         }
         catch (InvalidDataException e)
         {
-            throw T5TokenizerConfig.Error("VDS3102", modelPath, $"not a valid SentencePiece unigram model: {e.Message}");
+            throw T5TokenizerConfig.Error(DiagnosticCodes.TokenizerModelInvalid, modelPath, $"not a valid SentencePiece unigram model: {e.Message}");
         }
         return new T5Tokenizer(sp, config, ComputeFingerprint(tokenizerDir));
     }
@@ -305,7 +305,7 @@ public sealed class T5Tokenizer
             if (extraCount < 1)
                 additional.AddRange(Enumerable.Range(0, extraIds).Select(i => T5AddedToken.Plain($"<extra_id_{i}>")));
             else if (extraIds > 0 && extraIds != extraCount)
-                throw T5TokenizerConfig.Error("VDS3103", config.ConfigPath,
+                throw T5TokenizerConfig.Error(DiagnosticCodes.TokenizerConfigInvalid, config.ConfigPath,
                     $"additional_special_tokens holds {extraCount} <extra_id_N> tokens but extra_ids is {extraIds}");
         }
 

@@ -74,7 +74,7 @@ internal sealed class T5TokenizerConfig
 
     bool ReadTokenizerConfig(string path)
     {
-        const string code = "VDS3103";
+        const string code = DiagnosticCodes.TokenizerConfigInvalid;
         using var document = Parse(path, code);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
@@ -132,7 +132,7 @@ internal sealed class T5TokenizerConfig
 
     void ReadSpecialTokensMap(string path)
     {
-        const string code = "VDS3104";
+        const string code = DiagnosticCodes.TokenizerSpecialTokensInvalid;
         using var document = Parse(path, code);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw Error(code, path, "expected a JSON object");
@@ -154,7 +154,7 @@ internal sealed class T5TokenizerConfig
 
     void ReadAddedTokens(string path)
     {
-        const string code = "VDS3105";
+        const string code = DiagnosticCodes.TokenizerAddedTokensInvalid;
         using var document = Parse(path, code);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw Error(code, path, "expected a JSON object of token: id");

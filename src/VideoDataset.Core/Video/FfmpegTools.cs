@@ -33,7 +33,7 @@ internal static class FfmpegTools
         try { return Process.Start(StartInfo(tool, args)) ?? throw new InvalidOperationException($"{tool} did not start"); }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new DiagnosticException(Diagnostic.Error("VDS2009", tool, 0, 0, $"cannot start {tool} (is ffmpeg installed and on PATH?): {e.Message}"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.FfmpegMissing, tool, 0, 0, $"cannot start {tool} (is ffmpeg installed and on PATH?): {e.Message}"));
         }
     }
 

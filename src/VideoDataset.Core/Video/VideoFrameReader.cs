@@ -81,7 +81,7 @@ public sealed class VideoFrameReader : IDisposable
         return x.div(255f).mul(2f).sub(1f).contiguous().MoveToOuterDisposeScope();
     }
 
-    DiagnosticException Error(string message) => new(Diagnostic.Error("VDS2007", _path, 0, 0, message));
+    DiagnosticException Error(string message) => new(Diagnostic.Error(DiagnosticCodes.VideoDecodeMismatch, _path, 0, 0, message));
 
     string StderrText() { lock (_stderr) return _stderr.ToString(); }
 

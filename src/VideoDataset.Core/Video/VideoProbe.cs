@@ -19,7 +19,7 @@ public sealed record VideoProbe(string Path, Rational Fps, int Width, int Height
     public static VideoProbe Probe(string path)
     {
         if (!File.Exists(path))
-            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, "video file not found"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoUnreadable, path, 0, 0, "video file not found"));
         var (exitCode, stdout, stderr) = FfmpegTools.Run("ffprobe", new[]
         {
             "-v", "error", "-select_streams", "v:0", "-count_packets",
@@ -27,10 +27,10 @@ public sealed record VideoProbe(string Path, Rational Fps, int Width, int Height
             "-of", "json", path,
         });
         if (exitCode != 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS2001", path, 0, 0, $"ffprobe cannot read the video: {FfmpegTools.LastLines(stderr)}"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoUnreadable, path, 0, 0, $"ffprobe cannot read the video: {FfmpegTools.LastLines(stderr)}"));
         using var doc = JsonDocument.Parse(stdout);
         if (!doc.RootElement.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS2002", path, 0, 0, "the file has no video stream"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoNoStream, path, 0, 0, "the file has no video stream"));
         var s = streams[0];
         string? Str(string name) => s.TryGetProperty(name, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
         int Int(string name) => int.TryParse(Str(name), out int v) ? v : 0;

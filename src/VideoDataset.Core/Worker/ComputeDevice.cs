@@ -14,9 +14,6 @@ public static class ComputeDevice
     public const string Cpu = "cpu";
     public const string Cuda = "cuda";
 
-    /// <summary>TorchDevice names a device this build cannot compute on.</summary>
-    public const string Unusable = "VDS5003";
-
     public static bool IsCuda(string device) => device == Cuda || device.StartsWith(Cuda + ":", StringComparison.Ordinal);
 
     /// <summary>The one dtype rule: bfloat16 on CUDA, as the reference pipeline loads its models there; float32 on the CPU.</summary>
@@ -45,7 +42,7 @@ public static class ComputeDevice
             : index >= visibleGpus ? $"TorchDevice is '{setting}', but {visibleGpus} GPUs are visible to this build (/proc/driver/nvidia/gpus, CUDA_VISIBLE_DEVICES): expected a GPU, or TorchDevice=auto or cpu."
             : null;
         if (why is null) return s;
-        error = Diagnostic.Error(Unusable, projectFile, 0, 0, why);
+        error = Diagnostic.Error(DiagnosticCodes.DeviceUnusable, projectFile, 0, 0, why);
         return setting;
     }
 

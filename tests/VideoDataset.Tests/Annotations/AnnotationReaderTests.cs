@@ -60,7 +60,7 @@ public class AnnotationReaderTests
     {
         var set = Read("{not json", Good, """{"video": "ep01/b.mp4", "scene_start": [true], "scene_end": [true]}""", "[1,2]");
         CollectionAssert.AreEqual(new[] { 1, 3, 4 }, set.Diagnostics.Select(d => d.Line).ToArray());
-        CollectionAssert.AreEqual(new[] { AnnotationReader.MalformedJson, AnnotationReader.MissingText, AnnotationReader.NotAnObject }, set.Diagnostics.Select(d => d.Code).ToArray());
+        CollectionAssert.AreEqual(new[] { DiagnosticCodes.AnnotationMalformedJson, DiagnosticCodes.AnnotationMissingText, DiagnosticCodes.AnnotationNotAnObject }, set.Diagnostics.Select(d => d.Code).ToArray());
         Assert.HasCount(1, set.Entries);
         Assert.AreEqual(2, set.Entries[0].Line);
     }
@@ -68,7 +68,7 @@ public class AnnotationReaderTests
     [TestMethod]
     public void MalformedJsonPointsAtTheColumn()
     {
-        var d = Single(Read(Good, """{"video": "ep01/b.mp4", "scene_start": [true] "scene_end": [true]}"""), AnnotationReader.MalformedJson);
+        var d = Single(Read(Good, """{"video": "ep01/b.mp4", "scene_start": [true] "scene_end": [true]}"""), DiagnosticCodes.AnnotationMalformedJson);
         Assert.AreEqual(2, d.Line);
         Assert.AreEqual(47, d.Column); // the quote where a comma belongs
         StringAssert.StartsWith(d.ToString(), File1 + "(2,47): error VDS1001: ");
@@ -76,82 +76,82 @@ public class AnnotationReaderTests
 
     [TestMethod]
     public void TrailingContentAfterTheObjectIsMalformed() =>
-        Assert.AreEqual(1, Single(Read(Good + " {}"), AnnotationReader.MalformedJson).Line);
+        Assert.AreEqual(1, Single(Read(Good + " {}"), DiagnosticCodes.AnnotationMalformedJson).Line);
 
     [TestMethod]
-    public void MissingVideo() => StringAssert.Contains(Single(Read("""{"scene_start": [true], "scene_end": [true], "text_0": "x"}"""), AnnotationReader.BadVideoField).Message, "Missing \"video\"");
+    public void MissingVideo() => StringAssert.Contains(Single(Read("""{"scene_start": [true], "scene_end": [true], "text_0": "x"}"""), DiagnosticCodes.AnnotationBadVideoField).Message, "Missing \"video\"");
 
     [TestMethod]
     public void VideoOfWrongTypeNamesWhatWasFound()
     {
-        var d = Single(Read("""{"video": 12, "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), AnnotationReader.BadVideoField);
+        var d = Single(Read("""{"video": 12, "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), DiagnosticCodes.AnnotationBadVideoField);
         Assert.AreEqual(11, d.Column);
         StringAssert.Contains(d.Message, "the number 12");
     }
 
     [TestMethod]
     public void VideoAndAliasThatDiffer() =>
-        Single(Read("""{"video": "ep01/a.mp4", "mp4": "ep01/b.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), AnnotationReader.BadVideoField);
+        Single(Read("""{"video": "ep01/a.mp4", "mp4": "ep01/b.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), DiagnosticCodes.AnnotationBadVideoField);
 
     [TestMethod]
     public void FlagsThatAreNotBooleans()
     {
-        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, 1], "scene_end": [false, false], "text_0": "x", "text_1": "y"}"""), AnnotationReader.BadFlags);
+        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, 1], "scene_end": [false, false], "text_0": "x", "text_1": "y"}"""), DiagnosticCodes.AnnotationBadFlags);
         StringAssert.Contains(d.Message, "\"scene_start\"[1] must be true or false, found the number 1");
     }
 
     [TestMethod]
     public void FlagsThatAreNotAnArray() =>
-        Single(Read("""{"video": "ep01/a.mp4", "scene_start": true, "scene_end": [false], "text_0": "x"}"""), AnnotationReader.BadFlags);
+        Single(Read("""{"video": "ep01/a.mp4", "scene_start": true, "scene_end": [false], "text_0": "x"}"""), DiagnosticCodes.AnnotationBadFlags);
 
     [TestMethod]
     public void MissingFlags() =>
-        Single(Read("""{"video": "ep01/a.mp4", "scene_end": [false], "text_0": "x"}"""), AnnotationReader.BadFlags);
+        Single(Read("""{"video": "ep01/a.mp4", "scene_end": [false], "text_0": "x"}"""), DiagnosticCodes.AnnotationBadFlags);
 
     [TestMethod]
     public void FlagArraysOfDifferentLengths()
     {
-        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, false], "scene_end": [false], "text_0": "x", "text_1": "y"}"""), AnnotationReader.FlagLengthMismatch);
+        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, false], "scene_end": [false], "text_0": "x", "text_1": "y"}"""), DiagnosticCodes.AnnotationFlagLengthMismatch);
         StringAssert.Contains(d.Message, "\"scene_end\" has 1 entries but \"scene_start\" has 2");
     }
 
     [TestMethod]
     public void MissingText()
     {
-        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, false], "scene_end": [false, true], "text_0": "x"}"""), AnnotationReader.MissingText);
+        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true, false], "scene_end": [false, true], "text_0": "x"}"""), DiagnosticCodes.AnnotationMissingText);
         StringAssert.Contains(d.Message, "Missing \"text_1\"");
     }
 
     [TestMethod]
     public void ExtraText()
     {
-        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x", "text_1": "y"}"""), AnnotationReader.ExtraText);
+        var d = Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x", "text_1": "y"}"""), DiagnosticCodes.AnnotationExtraText);
         Assert.AreEqual(84, d.Column); // the key "text_1"
     }
 
     [TestMethod]
     public void TextThatIsNotAString() =>
-        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": null}"""), AnnotationReader.BadText);
+        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": null}"""), DiagnosticCodes.AnnotationBadText);
 
     [TestMethod]
     public void OddTextKey() =>
-        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x", "text_01": "y"}"""), AnnotationReader.BadText);
+        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x", "text_01": "y"}"""), DiagnosticCodes.AnnotationBadText);
 
     [TestMethod]
     public void NoSegments() =>
-        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [], "scene_end": []}"""), AnnotationReader.NoSegments);
+        Single(Read("""{"video": "ep01/a.mp4", "scene_start": [], "scene_end": []}"""), DiagnosticCodes.AnnotationNoSegments);
 
     [TestMethod]
     public void VideoNotFound()
     {
-        var d = Single(Read(Good.Replace("ep01/a.mp4", "ep01/zz.mp4")), AnnotationReader.VideoNotFound);
+        var d = Single(Read(Good.Replace("ep01/a.mp4", "ep01/zz.mp4")), DiagnosticCodes.AnnotationVideoNotFound);
         StringAssert.Contains(d.Message, Path.Combine(Episodes, "ep01/zz.mp4"));
     }
 
     [TestMethod]
     public void DuplicateVideoNamesTheFirstLine()
     {
-        var d = Single(Read(Good, Good.Replace("ep01/a.mp4", "./ep01//a.mp4")), AnnotationReader.DuplicateVideo);
+        var d = Single(Read(Good, Good.Replace("ep01/a.mp4", "./ep01//a.mp4")), DiagnosticCodes.AnnotationDuplicateVideo);
         Assert.AreEqual(2, d.Line);
         StringAssert.Contains(d.Message, "line 1");
     }
@@ -160,7 +160,7 @@ public class AnnotationReaderTests
     public void TwoVideosThatWouldWriteOneLatent()
     {
         File.Copy(Path.Combine(Episodes, "ep01/a.mp4"), Path.Combine(Episodes, "ep01/a.mkv"));
-        Single(Read(Good, Good.Replace("ep01/a.mp4", "ep01/a.mkv")), AnnotationReader.DuplicateOutput);
+        Single(Read(Good, Good.Replace("ep01/a.mp4", "ep01/a.mkv")), DiagnosticCodes.AnnotationDuplicateOutput);
     }
 
     [TestMethod]
@@ -170,7 +170,7 @@ public class AnnotationReaderTests
     public void PathsEscapingEpisodeDir(string path)
     {
         File.WriteAllBytes(Path.Combine(_dir, "outside.mp4"), new byte[] { 1 });
-        Single(Read(Good.Replace("ep01/a.mp4", path)), AnnotationReader.PathOutsideEpisodeDir);
+        Single(Read(Good.Replace("ep01/a.mp4", path)), DiagnosticCodes.AnnotationPathOutsideEpisodeDir);
     }
 
     [TestMethod]
@@ -178,7 +178,7 @@ public class AnnotationReaderTests
     {
         File.WriteAllBytes(Path.Combine(_dir, "outside.mp4"), new byte[] { 1 });
         File.CreateSymbolicLink(Path.Combine(Episodes, "ep01/link.mp4"), Path.Combine(_dir, "outside.mp4"));
-        var d = Single(Read(Good.Replace("ep01/a.mp4", "ep01/link.mp4")), AnnotationReader.PathOutsideEpisodeDir);
+        var d = Single(Read(Good.Replace("ep01/a.mp4", "ep01/link.mp4")), DiagnosticCodes.AnnotationPathOutsideEpisodeDir);
         StringAssert.Contains(d.Message, "symbolic link");
     }
 
@@ -189,7 +189,7 @@ public class AnnotationReaderTests
         int at = bytes.IndexOf((byte)'?');
         bytes[at] = 0xFF;
         File.WriteAllBytes(File1, bytes.ToArray());
-        var d = Single(AnnotationReader.Read(File1, Episodes), AnnotationReader.InvalidUtf8);
+        var d = Single(AnnotationReader.Read(File1, Episodes), DiagnosticCodes.AnnotationInvalidUtf8);
         Assert.AreEqual(at + 1, d.Column);
     }
 
@@ -206,7 +206,7 @@ public class AnnotationReaderTests
     [TestMethod]
     public void DuplicateKeys()
     {
-        var d = Single(Read("""{"video": "ep01/a.mp4", "video": "ep01/b.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), AnnotationReader.DuplicateKey);
+        var d = Single(Read("""{"video": "ep01/a.mp4", "video": "ep01/b.mp4", "scene_start": [true], "scene_end": [true], "text_0": "x"}"""), DiagnosticCodes.AnnotationDuplicateKey);
         Assert.AreEqual(25, d.Column); // the second "video" key
     }
 
@@ -214,7 +214,7 @@ public class AnnotationReaderTests
     public void MissingAnnotationFile()
     {
         var set = AnnotationReader.Read(Path.Combine(_dir, "nope.jsonl"), Episodes);
-        Assert.AreEqual(AnnotationReader.FileMissing, set.Diagnostics.Single().Code);
+        Assert.AreEqual(DiagnosticCodes.AnnotationFileMissing, set.Diagnostics.Single().Code);
     }
 
     [TestMethod]

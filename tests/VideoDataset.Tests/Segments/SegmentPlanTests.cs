@@ -66,7 +66,7 @@ public sealed class SegmentPlanTests
             """;
         var plan = Plan(scenes, Captions("ep01/scene000_seg00", "ep01/scene000_seg01", "ep01/scene001_seg00", "ep01/scene003_seg00"), "3;6;9");
         Assert.IsFalse(plan.HasErrors, string.Join("\n", plan.Diagnostics));
-        var dropped = plan.Diagnostics.Single(d => d.Code == SegmentPlan.SceneDropped);
+        var dropped = plan.Diagnostics.Single(d => d.Code == DiagnosticCodes.SceneDropped);
         Assert.AreEqual(3, dropped.Line);
         Assert.AreEqual(1, plan.DroppedScenes);
 
@@ -100,10 +100,10 @@ public sealed class SegmentPlanTests
             {"video": "ep01.mkv", "start": 0, "end": 9}
             """;
         var plan = Plan(scenes, Captions("ep01/scene000_seg00", "ep01/scene000_seg02", "ep01/scene007_seg00"));
-        var missing = plan.Diagnostics.Single(d => d.Code == SegmentPlan.MissingCaption);
+        var missing = plan.Diagnostics.Single(d => d.Code == DiagnosticCodes.CaptionMissing);
         Assert.AreEqual(Severity.Warning, missing.Severity);
         StringAssert.Contains(missing.Message, "ep01/scene000_seg01");
-        var unused = plan.Diagnostics.Single(d => d.Code == CaptionFile.UnknownSegment);
+        var unused = plan.Diagnostics.Single(d => d.Code == DiagnosticCodes.CaptionUnknownSegment);
         Assert.AreEqual(3, unused.Line);
         Assert.IsFalse(plan.HasErrors);
         var videos = plan.AnnotationContent(_ => true).Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -146,16 +146,16 @@ public sealed class SegmentPlanTests
         string At(int line, string token) => $"{line},{lines[line - 1].IndexOf(token, StringComparison.Ordinal) + 1}";
         string Where(string code) => string.Join(" ", plan.Diagnostics.Where(d => d.Code == code).Select(d => $"{d.Line},{d.Column}"));
 
-        Assert.AreEqual(At(2, "15") + " " + At(4, "2,"), Where(SceneFile.Unordered));
-        StringAssert.Contains(plan.Diagnostics.First(d => d.Code == SceneFile.Unordered).Message, "must not overlap");
-        StringAssert.Contains(plan.Diagnostics.Last(d => d.Code == SceneFile.Unordered).Message, "out of order");
-        Assert.AreEqual(At(5, "\"ep03"), Where(SceneFile.VideoNotFound));
-        Assert.AreEqual(At(6, "\"00:61"), Where(SceneFile.BadTime));
-        StringAssert.Contains(plan.Diagnostics.Single(d => d.Code == SceneFile.BadTime).Message, "bad timecode \"00:61:00\"");
-        Assert.AreEqual(At(7, "7}"), Where(SceneFile.EmptyScene));
-        Assert.AreEqual(At(8, "\"stop"), Where(SceneFile.UnknownKey));
-        Assert.AreEqual(At(9, "\"../"), Where(SceneFile.BadVideo));
-        Assert.AreEqual(10, plan.Diagnostics.Single(d => d.Code == SceneFile.Malformed).Line);
+        Assert.AreEqual(At(2, "15") + " " + At(4, "2,"), Where(DiagnosticCodes.SceneUnordered));
+        StringAssert.Contains(plan.Diagnostics.First(d => d.Code == DiagnosticCodes.SceneUnordered).Message, "must not overlap");
+        StringAssert.Contains(plan.Diagnostics.Last(d => d.Code == DiagnosticCodes.SceneUnordered).Message, "out of order");
+        Assert.AreEqual(At(5, "\"ep03"), Where(DiagnosticCodes.SceneVideoNotFound));
+        Assert.AreEqual(At(6, "\"00:61"), Where(DiagnosticCodes.SceneBadTime));
+        StringAssert.Contains(plan.Diagnostics.Single(d => d.Code == DiagnosticCodes.SceneBadTime).Message, "bad timecode \"00:61:00\"");
+        Assert.AreEqual(At(7, "7}"), Where(DiagnosticCodes.SceneEmpty));
+        Assert.AreEqual(At(8, "\"stop"), Where(DiagnosticCodes.SceneUnknownKey));
+        Assert.AreEqual(At(9, "\"../"), Where(DiagnosticCodes.SceneBadVideo));
+        Assert.AreEqual(10, plan.Diagnostics.Single(d => d.Code == DiagnosticCodes.SceneMalformed).Line);
         Assert.IsTrue(plan.Diagnostics.All(d => d.File == Path.Combine(_dir, "scenes.jsonl")), string.Join("\n", plan.Diagnostics));
         Assert.IsEmpty(plan.Sequences); // every video had a bad line
         StringAssert.StartsWith(plan.Diagnostics[0].ToString(), Path.Combine(_dir, "scenes.jsonl") + "(2,");
@@ -171,7 +171,7 @@ public sealed class SegmentPlanTests
         var captions = CaptionFile.Read(file, diagnostics);
         var d = diagnostics.Single();
         int column = bad.IndexOf("\"bad", StringComparison.Ordinal) + 1;
-        StringAssert.StartsWith(d.ToString(), $"{file}(2,{column}): error {SceneFile.Malformed}: ");
+        StringAssert.StartsWith(d.ToString(), $"{file}(2,{column}): error {DiagnosticCodes.SceneMalformed}: ");
         StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
         Assert.AreEqual("ep01/scene000_seg01", captions.Single().Key); // the other line is read
     }
@@ -185,7 +185,7 @@ public sealed class SegmentPlanTests
         var diagnostics = new List<Diagnostic>();
         var scenes = SceneFile.Read(file, Path.Combine(_dir, "raw"), diagnostics);
         var d = diagnostics.Single();
-        Assert.AreEqual((SceneFile.Malformed, 2, bad.IndexOf("\"\\udc00", StringComparison.Ordinal) + 1), (d.Code, d.Line, d.Column), d.ToString());
+        Assert.AreEqual((DiagnosticCodes.SceneMalformed, 2, bad.IndexOf("\"\\udc00", StringComparison.Ordinal) + 1), (d.Code, d.Line, d.Column), d.ToString());
         StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
         Assert.AreEqual("ep02.mp4", scenes.Single().Video); // the other line is read
     }
@@ -195,7 +195,7 @@ public sealed class SegmentPlanTests
     {
         string line = """{"video": "ep01.mkv", "start": 0, "end": 12.5}""";
         var plan = Plan(line + "\n", Captions("ep01/scene000_seg00"), "3", duration: 12);
-        var d = plan.Diagnostics.Single(x => x.Code == SceneFile.PastEnd);
+        var d = plan.Diagnostics.Single(x => x.Code == DiagnosticCodes.ScenePastEnd);
         Assert.AreEqual((1, line.IndexOf("12.5", StringComparison.Ordinal) + 1), (d.Line, d.Column));
         StringAssert.Contains(d.Message, "past the end of 'ep01.mkv' (12 s)");
         Assert.IsEmpty(plan.Sequences);

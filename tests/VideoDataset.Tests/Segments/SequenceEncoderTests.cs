@@ -1,3 +1,4 @@
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Segments;
 using VideoDataset.Core.Worker;
 
@@ -107,7 +108,7 @@ public sealed class SequenceEncoderTests
         var bad = new WorkItem { Input = raw, Output = Path.Combine(_dir, "blocked/bad.mp4"), Key = "b", Timings = [new SegmentTiming(0, 4)] };
         var failed = new List<string>();
         SequenceEncoder.Encode(raw, [bad, good], 16, 3, 64, 48, _ => { }, (j, d) => failed.Add(j.Key + " " + d.Code));
-        CollectionAssert.AreEqual(new[] { "b " + SequenceEncoder.EncodeFailed }, failed);
+        CollectionAssert.AreEqual(new[] { "b " + DiagnosticCodes.SequenceEncodeFailed }, failed);
         Assert.AreEqual(49, CounterVideo.Probe(good.Output).Frames);
         Assert.AreEqual(12, CounterVideo.Read(good.Output, 64, 48)[0]);
         Assert.IsEmpty(Directory.GetFiles(_dir, "*vdstmp*"));

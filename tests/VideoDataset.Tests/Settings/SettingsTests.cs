@@ -98,7 +98,7 @@ public sealed class SettingsTests
         {
             string kept = ComputeDevice.Resolve(setting, cudaBuild, gpus, "p.proj", out Diagnostic? error);
             Assert.IsNotNull(error, setting);
-            Assert.AreEqual(ComputeDevice.Unusable, error.Code);
+            Assert.AreEqual(DiagnosticCodes.DeviceUnusable, error.Code);
             Assert.AreEqual(setting, kept);
         }
 

@@ -210,7 +210,10 @@ public class SafetensorsFileTests
         foreach (var file in new[] { "SafetensorsFile.cs", "SafetensorsCheckpoint.cs" })
         {
             string source = File.ReadAllText(Path.Combine(SourceFolder(), file));
-            var inCode = System.Text.RegularExpressions.Regex.Matches(source, "\"(VDS41\\d\\d)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+            // The code names its codes by DiagnosticCodes constant; the doc table by value.
+            var inCode = System.Text.RegularExpressions.Regex.Matches(source, @"DiagnosticCodes\.(\w+)")
+                .Select(m => (string)typeof(DiagnosticCodes).GetField(m.Groups[1].Value)!.GetRawConstantValue()!)
+                .Distinct().ToList();
             var documented = System.Text.RegularExpressions.Regex.Matches(source, "<term>(VDS41\\d\\d)</term>").Select(m => m.Groups[1].Value).ToList();
             CollectionAssert.AreEquivalent(documented, inCode, file);
             used.AddRange(documented);

@@ -32,14 +32,14 @@ public sealed record T5Config
     public static T5Config Load(string configPath)
     {
         if (!File.Exists(configPath))
-            throw Error(configPath, "VDS4301", "T5 config.json not found");
+            throw Error(configPath, DiagnosticCodes.T5ConfigUnreadable, "T5 config.json not found");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllBytes(configPath)); }
-        catch (JsonException e) { throw Error(configPath, "VDS4301", $"T5 config is not valid JSON: {e.Message}"); }
+        catch (JsonException e) { throw Error(configPath, DiagnosticCodes.T5ConfigUnreadable, $"T5 config is not valid JSON: {e.Message}"); }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw Error(configPath, "VDS4301", "T5 config must be a JSON object");
+                throw Error(configPath, DiagnosticCodes.T5ConfigUnreadable, "T5 config must be a JSON object");
             return FromJson(doc.RootElement, configPath);
         }
     }
@@ -51,14 +51,14 @@ public sealed record T5Config
         // transformers: "gated-X" or "X"; "gated-gelu" means gelu_new for backward compatibility.
         string[] parts = ffProj.Split('-');
         if (parts.Length > 2 || (parts.Length == 2 && parts[0] != "gated"))
-            throw Error(sourcePath, "VDS4303", $"feed_forward_proj '{ffProj}' is not 'gated-ACT' or 'ACT'");
+            throw Error(sourcePath, DiagnosticCodes.T5ConfigUnsupported, $"feed_forward_proj '{ffProj}' is not 'gated-ACT' or 'ACT'");
         string act = ffProj == "gated-gelu" ? "gelu_new" : parts[^1];
         bool gated = parts[0] == "gated" && parts.Length == 2;
         // Fields saved explicitly win, as PretrainedConfig sets remaining kwargs after T5Config derives them.
         act = String(root, "dense_act_fn", act, sourcePath);
         gated = Bool(root, "is_gated_act", gated, sourcePath);
         if (!SupportedActivations.Contains(act))
-            throw Error(sourcePath, "VDS4303", $"activation '{act}' is not supported (supported: {string.Join(", ", SupportedActivations)})");
+            throw Error(sourcePath, DiagnosticCodes.T5ConfigUnsupported, $"activation '{act}' is not supported (supported: {string.Join(", ", SupportedActivations)})");
 
         var config = new T5Config
         {
@@ -78,11 +78,11 @@ public sealed record T5Config
         };
         // Bidirectional buckets: half per direction, half of those exact, the rest logarithmic up to max_distance.
         if (config.RelativeAttentionNumBuckets < 4)
-            throw Error(sourcePath, "VDS4302", $"relative_attention_num_buckets is {config.RelativeAttentionNumBuckets}; the bidirectional encoder needs at least 4");
+            throw Error(sourcePath, DiagnosticCodes.T5ConfigBadField, $"relative_attention_num_buckets is {config.RelativeAttentionNumBuckets}; the bidirectional encoder needs at least 4");
         if (config.RelativeAttentionMaxDistance <= config.RelativeAttentionNumBuckets / 4)
-            throw Error(sourcePath, "VDS4302", $"relative_attention_max_distance ({config.RelativeAttentionMaxDistance}) must exceed relative_attention_num_buckets / 4");
+            throw Error(sourcePath, DiagnosticCodes.T5ConfigBadField, $"relative_attention_max_distance ({config.RelativeAttentionMaxDistance}) must exceed relative_attention_num_buckets / 4");
         if (config.LayerNormEpsilon < 0)
-            throw Error(sourcePath, "VDS4302", "layer_norm_epsilon must not be negative");
+            throw Error(sourcePath, DiagnosticCodes.T5ConfigBadField, "layer_norm_epsilon must not be negative");
         return config;
     }
 
@@ -96,7 +96,7 @@ public sealed record T5Config
     {
         if (!TryGet(root, name, out var v)) return fallback;
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n <= 0)
-            throw Error(file, "VDS4302", $"T5 config field '{name}' must be a positive integer, found {v.GetRawText()}");
+            throw Error(file, DiagnosticCodes.T5ConfigBadField, $"T5 config field '{name}' must be a positive integer, found {v.GetRawText()}");
         return n;
     }
 
@@ -104,7 +104,7 @@ public sealed record T5Config
     {
         if (!TryGet(root, name, out var v)) return fallback;
         if (v.ValueKind != JsonValueKind.Number)
-            throw Error(file, "VDS4302", $"T5 config field '{name}' must be a number, found {v.GetRawText()}");
+            throw Error(file, DiagnosticCodes.T5ConfigBadField, $"T5 config field '{name}' must be a number, found {v.GetRawText()}");
         return v.GetDouble();
     }
 
@@ -112,7 +112,7 @@ public sealed record T5Config
     {
         if (!TryGet(root, name, out var v)) return fallback;
         if (v.ValueKind != JsonValueKind.String)
-            throw Error(file, "VDS4302", $"T5 config field '{name}' must be a string, found {v.GetRawText()}");
+            throw Error(file, DiagnosticCodes.T5ConfigBadField, $"T5 config field '{name}' must be a string, found {v.GetRawText()}");
         return v.GetString()!;
     }
 
@@ -120,7 +120,7 @@ public sealed record T5Config
     {
         if (!TryGet(root, name, out var v)) return fallback;
         if (v.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            throw Error(file, "VDS4302", $"T5 config field '{name}' must be true or false, found {v.GetRawText()}");
+            throw Error(file, DiagnosticCodes.T5ConfigBadField, $"T5 config field '{name}' must be true or false, found {v.GetRawText()}");
         return v.GetBoolean();
     }
 }

@@ -100,7 +100,7 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
             if (missing.Count > 0) parts.Add($"missing: {string.Join(", ", missing)}");
             if (misshaped.Count > 0) parts.Add($"wrong shape: {string.Join("; ", misshaped)}");
             if (unexpected.Count > 0) parts.Add($"unexpected: {string.Join(", ", unexpected)}");
-            throw new DiagnosticException(Diagnostic.Error("VDS4312", checkpoint.Path, 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.T5WeightsMismatch, checkpoint.Path, 0, 0,
                 $"T5 encoder weights do not match {DescribeConfig()}: {string.Join("; ", parts)}"));
         }
         using var noGrad = torch.no_grad();

@@ -44,7 +44,7 @@ public sealed class T5TextEncoder : IDisposable
                 throw new ArgumentException($"token sequence {i} has length {tokenIds[i].Length}, expected {length} (all padded alike)", nameof(tokenIds));
             foreach (int id in tokenIds[i])
                 if (id < 0 || id >= Config.VocabSize)
-                    throw new DiagnosticException(Diagnostic.Error("VDS4320", Config.SourcePath, 0, 0,
+                    throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.T5TokenOutsideVocabulary, Config.SourcePath, 0, 0,
                         $"token id {id} is outside the T5 vocabulary (vocab_size {Config.VocabSize}); the tokenizer does not belong to this model"));
         }
 

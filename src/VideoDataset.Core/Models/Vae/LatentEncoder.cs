@@ -47,7 +47,7 @@ public sealed class LatentEncoder : IDisposable
         int ratio = (int)_encoder.Config.TemporalCompressionRatio;
         IReadOnlyList<(int Start, int Count)> plan;
         try { plan = CogVideoXEncoder3D.PlanChunks(frames, chunkFrames, ratio); }
-        catch (ArgumentException e) { throw new DiagnosticException(Diagnostic.Error("VDS2008", videoPath, 0, 0, e.Message)); }
+        catch (ArgumentException e) { throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoChunkLength, videoPath, 0, 0, e.Message)); }
 
         using var noGrad = no_grad();
         using var reader = new VideoFrameReader(videoPath, spec.Width, spec.Height, padToFrames: frames);
@@ -60,7 +60,7 @@ public sealed class LatentEncoder : IDisposable
                 using var scope = NewDisposeScope();
                 var chunk = reader.ReadChunk(count);
                 if (chunk is null || chunk.shape[2] != count)
-                    throw new DiagnosticException(Diagnostic.Error("VDS2007", videoPath, 0, 0,
+                    throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoDecodeMismatch, videoPath, 0, 0,
                         $"ffmpeg decoded {reader.FramesDecoded} frames, ffprobe counted {probe.FrameCount}"));
                 var latent = _encoder.forward(chunk.to(_computeType, _device));
                 // [1, 2C, t, h, w] -> [t, 2C, h, w]; kept on the CPU in float32 until the end, a few MB at most.
@@ -69,7 +69,7 @@ public sealed class LatentEncoder : IDisposable
             if (reader.ReadChunk(1) is { } extra)
             {
                 extra.Dispose();
-                throw new DiagnosticException(Diagnostic.Error("VDS2007", videoPath, 0, 0,
+                throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoDecodeMismatch, videoPath, 0, 0,
                     $"ffmpeg decoded more frames than the {probe.FrameCount} ffprobe counted"));
             }
             using var all = cat(latentChunks, 0);

@@ -31,12 +31,12 @@ public sealed record VaeConfig
     public static VaeConfig Load(string path)
     {
         if (!File.Exists(path))
-            throw new DiagnosticException(Diagnostic.Error("VDS4201", path, 0, 0, "VAE config.json not found"));
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeConfigUnreadable, path, 0, 0, "VAE config.json not found"));
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
         catch (JsonException e)
         {
-            throw new DiagnosticException(Diagnostic.Error("VDS4201", path, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeConfigUnreadable, path, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1,
                 $"VAE config.json is not valid JSON: {e.Message}"));
         }
         using (doc) return Parse(doc.RootElement, path);
@@ -105,5 +105,5 @@ public sealed record VaeConfig
     }
 
     static DiagnosticException Field(string path, string field, string message) =>
-        new(Diagnostic.Error("VDS4202", path, 0, 0, $"VAE config field '{field}': {message}"));
+        new(Diagnostic.Error(DiagnosticCodes.VaeConfigBadField, path, 0, 0, $"VAE config field '{field}': {message}"));
 }

@@ -28,7 +28,7 @@ public static class VaeLoader
         try { weights = SafetensorsCheckpoint.Open(vaeDir, WeightsFileName); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosticException(Diagnostic.Error("VDS4205", Path.GetFullPath(Path.Combine(vaeDir, WeightsFileName)), 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, Path.GetFullPath(Path.Combine(vaeDir, WeightsFileName)), 0, 0,
                 $"cannot read the VAE weights: {e.Message}"));
         }
 
@@ -74,7 +74,7 @@ public static class VaeLoader
                 problems.Add($"unexpected {key}");
         }
         if (problems.Count > 0)
-            throw new DiagnosticException(Diagnostic.Error("VDS4204", weights.Files[0], 0, 0,
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsMismatch, weights.Files[0], 0, 0,
                 $"the weights do not fit the encoder of config.json ({problems.Count} problem(s)): {string.Join("; ", problems)}"));
 
         using var noGrad = no_grad();
@@ -85,7 +85,7 @@ public static class VaeLoader
             try { value = ModelWeights.Read(entry, weights.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new DiagnosticException(Diagnostic.Error("VDS4205", weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
+                throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
             }
             ModelWeights.Assign(encoder, name, value);
         }
