@@ -44,7 +44,7 @@ public sealed class AssembleWorker : Microsoft.Build.Utilities.Task
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
-            Log.LogError(null, "VDS0915", null, ProjectFile, 0, 0, 0, 0, $"Could not assemble the VideoDataset worker in '{WorkerRoot}': {e.Message}");
+            Log.LogError(null, DiagnosticCodes.PackageWorkerFolderFailed, null, ProjectFile, 0, 0, 0, 0, $"Could not assemble the VideoDataset worker in '{WorkerRoot}': {e.Message}");
             return false;
         }
         WorkerPath = folder.WorkerPath;

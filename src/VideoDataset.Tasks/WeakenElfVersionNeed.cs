@@ -6,6 +6,7 @@
 // assembly (build/VideoDataset.Worker.targets) both use this task.
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 using VideoDataset.Core.Native;
 
@@ -53,7 +54,7 @@ public sealed class WeakenElfVersionNeed : Microsoft.Build.Utilities.Task
         }
         catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
         {
-            Log.LogError(null, "VDS0901", null, Source, 0, 0, 0, 0, "Could not patch the native library: {0}", e.Message);
+            Log.LogError(null, DiagnosticCodes.NativePatchFailed, null, Source, 0, 0, 0, 0, "Could not patch the native library: {0}", e.Message);
             return false;
         }
     }

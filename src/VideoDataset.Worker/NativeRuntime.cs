@@ -29,7 +29,7 @@ static class NativeRuntime
             else if (!NativeLibrary.TryLoad(path, out _))
                 problem = "the loader refused it: " + LoaderError(path);
             if (problem is null) continue;
-            Console.WriteLine(Diagnostic.Error("VDS0920", path, 0, 0,
+            Console.WriteLine(Diagnostic.Error(DiagnosticCodes.WorkerRuntimeLoadFailed, path, 0, 0,
                 $"Could not load the worker's native model runtime: expected {name} in '{folder}' (libtorch and libLibTorchSharp.so side by side), but {problem}. " +
                 "When the worker was assembled by a dataset build, restore and build again so it is assembled anew.").ToString());
             return 1;

@@ -7,6 +7,29 @@ namespace VideoDataset.Core.Diagnostics;
 /// </summary>
 public static class DiagnosticCodes
 {
+    // VDS0901–0920: native runtime and package (the worker's assembly in a consumer's obj/).
+
+    /// <summary>The Debian 12 copy of <c>libLibTorchSharp.so</c> could not be written.</summary>
+    public const string NativePatchFailed = "VDS0901";
+    /// <summary>The host is not a platform the worker runs on (linux-x64).</summary>
+    public const string PackageUnsupportedPlatform = "VDS0910";
+    /// <summary>The project was not restored (no assets file).</summary>
+    public const string PackageNotRestored = "VDS0911";
+    /// <summary>Restore resolved another TorchSharp or libtorch version than the worker was built against.</summary>
+    public const string PackageRuntimeVersionMismatch = "VDS0912";
+    /// <summary>The restored native runtime is missing from the NuGet packages folder.</summary>
+    public const string PackageNativesMissing = "VDS0913";
+    /// <summary>The package lacks the worker's managed files.</summary>
+    public const string PackageIncomplete = "VDS0914";
+    /// <summary>The worker folder in obj/ could not be written.</summary>
+    public const string PackageWorkerFolderFailed = "VDS0915";
+    /// <summary>Packing without the built tasks and worker (raised by VideoDataset.Build.csproj).</summary>
+    public const string PackageToolsNotBuilt = "VDS0916";
+    /// <summary>A VideoDataset.Sdk project whose VideoDataset.Build files were not imported (raised by Sdk.targets).</summary>
+    public const string SdkNotRestored = "VDS0917";
+    /// <summary>The worker could not load libtorch or libLibTorchSharp.so from its own folder.</summary>
+    public const string WorkerRuntimeLoadFailed = "VDS0920";
+
     // VDS1001–1017: annotations.
 
     /// <summary>A line is not well-formed JSON (an escaped unpaired surrogate included).</summary>

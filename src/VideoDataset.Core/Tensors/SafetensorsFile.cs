@@ -179,7 +179,7 @@ public sealed class SafetensorsFile
     /// </summary>
     public void ReadInto(string name, Span<byte> destination, long tensorOffset = 0)
     {
-        if (!Entries.TryGetValue(name, out var entry)) throw Error("VDS4113", Path, $"the file holds no tensor named '{name}'");
+        if (!Entries.TryGetValue(name, out var entry)) throw Error(DiagnosticCodes.SafetensorsNoSuchTensor, Path, $"the file holds no tensor named '{name}'");
         if (tensorOffset < 0 || tensorOffset + destination.Length > entry.ByteLength)
             throw new ArgumentOutOfRangeException(nameof(tensorOffset), $"bytes [{tensorOffset}, {tensorOffset + destination.Length}) lie outside tensor '{name}' ({entry.ByteLength} bytes)");
         using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -187,7 +187,7 @@ public sealed class SafetensorsFile
         while (destination.Length > 0)
         {
             int read = RandomAccess.Read(handle, destination, position);
-            if (read == 0) throw Error("VDS4111", Path, $"the file is truncated: tensor '{name}' is cut off");
+            if (read == 0) throw Error(DiagnosticCodes.SafetensorsTruncated, Path, $"the file is truncated: tensor '{name}' is cut off");
             destination = destination[read..];
             position += read;
         }

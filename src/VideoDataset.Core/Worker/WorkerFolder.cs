@@ -56,7 +56,7 @@ public sealed class WorkerFolder
     {
         if (!string.Equals(HostRuntime, SupportedRuntime, StringComparison.OrdinalIgnoreCase))
         {
-            diagnostics.Add(Error("VDS0910", $"VideoDataset.Build {PackageVersion} runs its model worker on {SupportedRuntime} only " +
+            diagnostics.Add(Error(DiagnosticCodes.PackageUnsupportedPlatform, $"VideoDataset.Build {PackageVersion} runs its model worker on {SupportedRuntime} only " +
                 $"(Linux on x86-64 with glibc, e.g. Debian 12: the libtorch natives it depends on are {LibTorchPackage}); this machine is {HostRuntime}."));
             return Outcome.Failed;
         }
@@ -78,7 +78,7 @@ public sealed class WorkerFolder
     {
         if (!File.Exists(AssetsFile))
         {
-            diagnostics.Add(Error("VDS0911", $"Expected NuGet's restore output '{AssetsFile}', found none: restore the project (a build without --no-restore does) before building the dataset."));
+            diagnostics.Add(Error(DiagnosticCodes.PackageNotRestored, $"Expected NuGet's restore output '{AssetsFile}', found none: restore the project (a build without --no-restore does) before building the dataset."));
             return null;
         }
         using var assets = JsonDocument.Parse(File.ReadAllBytes(AssetsFile));
@@ -91,7 +91,7 @@ public sealed class WorkerFolder
         if (torch is null || torch.Value.version != TorchSharpVersion || libtorch is null || libtorch.Value.version != LibTorchVersion)
         {
             string found = $"TorchSharp {torch?.version ?? "(none)"} and {LibTorchPackage} {libtorch?.version ?? "(none)"}";
-            diagnostics.Add(Error("VDS0912", $"VideoDataset.Build {PackageVersion} needs TorchSharp {TorchSharpVersion} and {LibTorchPackage} {LibTorchVersion} (its worker is built against them), " +
+            diagnostics.Add(Error(DiagnosticCodes.PackageRuntimeVersionMismatch, $"VideoDataset.Build {PackageVersion} needs TorchSharp {TorchSharpVersion} and {LibTorchPackage} {LibTorchVersion} (its worker is built against them), " +
                 $"but this project's restore resolved {found}. Remove the project's own reference to another version of these packages."));
             return null;
         }
@@ -120,14 +120,14 @@ public sealed class WorkerFolder
             string remedy = incomplete.Count > 0
                 ? $"Files were deleted from a package folder, which restore does not repair: delete {string.Join(" and ", incomplete.Select(f => $"'{f}'"))} and restore again (a plain `dotnet build` does)."
                 : "The NuGet cache was cleared (e.g. by `dotnet nuget locals all --clear`): restore again (a plain `dotnet build` does, `--no-restore` does not).";
-            diagnostics.Add(Error("VDS0913", $"The model runtime that restore downloaded is missing from the NuGet packages folder: expected {string.Join(", ", missing.Take(3).Select(m => $"'{m}'"))}" +
+            diagnostics.Add(Error(DiagnosticCodes.PackageNativesMissing, $"The model runtime that restore downloaded is missing from the NuGet packages folder: expected {string.Join(", ", missing.Take(3).Select(m => $"'{m}'"))}" +
                 $"{(missing.Count > 3 ? $" and {missing.Count - 3} more" : "")}, found no such file. {remedy}"));
             return null;
         }
 
         if (!Directory.Exists(ManagedDir) || !File.Exists(Path.Combine(ManagedDir, WorkerFileName)))
         {
-            diagnostics.Add(Error("VDS0914", $"Expected the worker's managed files in '{ManagedDir}' ({WorkerFileName}), found none: the VideoDataset.Build package is incomplete; restore it again."));
+            diagnostics.Add(Error(DiagnosticCodes.PackageIncomplete, $"Expected the worker's managed files in '{ManagedDir}' ({WorkerFileName}), found none: the VideoDataset.Build package is incomplete; restore it again."));
             return null;
         }
         var managed = Directory.EnumerateFiles(ManagedDir).Where(f => !f.EndsWith(".deps.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
