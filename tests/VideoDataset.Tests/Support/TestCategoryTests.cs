@@ -3,14 +3,15 @@ using System.Reflection;
 namespace VideoDataset.Tests.Support;
 
 /// <summary>
-/// Every test class is in exactly one of the three categories, so `--filter TestCategory=Unit` is the
+/// Every test class is in exactly one category (Unit, EndToEnd, Reliability, and Package and Cluster for the
+/// tests that pack and restore the NuGet packages or start a Slurm cluster), so `--filter TestCategory=Unit` is the
 /// fast inner loop and no test falls outside every filter.
 /// </summary>
 [TestClass]
 [TestCategory("Unit")]
 public sealed class TestCategoryTests
 {
-    static readonly string[] Categories = ["Unit", "EndToEnd", "Reliability"];
+    static readonly string[] Categories = ["Unit", "EndToEnd", "Reliability", "Package", "Cluster"];
 
     [TestMethod]
     public void EveryTestClassHasExactlyOneCategory()
@@ -22,7 +23,7 @@ public sealed class TestCategoryTests
             .Where(c => c.Found.Count != 1 || !Categories.Contains(c.Found[0]))
             .Select(c => $"{c.FullName}: [{string.Join(", ", c.Found)}]")
             .ToList();
-        Assert.IsEmpty(wrong, "expected one of Unit, EndToEnd, Reliability on each test class:\n" + string.Join("\n", wrong));
+        Assert.IsEmpty(wrong, "expected one of " + string.Join(", ", Categories) + " on each test class:\n" + string.Join("\n", wrong));
     }
 
     [TestMethod]
