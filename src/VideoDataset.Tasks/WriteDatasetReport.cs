@@ -1,0 +1,67 @@
+using Microsoft.Build.Framework;
+using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Report;
+using VideoDataset.Core.Text;
+
+namespace VideoDataset.Tasks;
+
+static class ReportSupport
+{
+    /// <summary>The tokenizer, or null when its folder is broken (the stages report that, with its own code).</summary>
+    public static T5Tokenizer? TryLoadTokenizer(DatasetSettings s)
+    {
+        if (s.ResolvedTokenizerDir == "") return null;
+        try { return T5Tokenizer.Load(s.ResolvedTokenizerDir); }
+        catch (DiagnosticException) { return null; }
+        catch (IOException) { return null; }
+    }
+}
+
+/// <summary>
+/// Warns about texts that build but lose something silently (VDS1101 cut by TextMaxLength,
+/// VDS1102 empty, VDS1103 repeated inside a scene), at the annotation's line and column.
+/// </summary>
+public sealed class CheckAnnotationTexts : Microsoft.Build.Utilities.Task
+{
+    [Required] public ITaskItem Settings { get; set; } = null!;
+    [Required] public string ProjectFile { get; set; } = "";
+
+    public override bool Execute()
+    {
+        var settings = TaskSupport.ReadSettings(Settings);
+        var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
+        var tokenizer = ReportSupport.TryLoadTokenizer(settings);
+        foreach (var d in AnnotationTextChecks.Check(settings.AnnotationFile, plan.Annotations.Entries, tokenizer, settings.TextMaxLength))
+            Log.Log(d);
+        return !Log.HasLoggedErrors;
+    }
+}
+
+/// <summary>
+/// Writes the static HTML report of the dataset into ReportDir: only pages whose bytes change,
+/// thumbnails only for videos not seen before. Loads no model (the tokenizer is plain data).
+/// </summary>
+public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
+{
+    [Required] public ITaskItem Settings { get; set; } = null!;
+    [Required] public string ProjectFile { get; set; } = "";
+    [Required] public string ReportDir { get; set; } = "";
+
+    public override bool Execute()
+    {
+        var settings = TaskSupport.ReadSettings(Settings);
+        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
+        var tokenizer = ReportSupport.TryLoadTokenizer(settings);
+        // The same warnings the build logs (CheckAnnotationTexts), shown next to their rows.
+        var warnings = AnnotationTextChecks.Check(settings.AnnotationFile, state.Plan.Annotations.Entries, tokenizer, settings.TextMaxLength);
+        string reportDir = Path.GetFullPath(ReportDir);
+        var result = DatasetReport.Write(state.Plan, reportDir, tokenizer,
+            latent => OutputState.IsFresh(latent.OutputPath, latent.Key, state.OutputKeys), warnings);
+        foreach (var d in result.Diagnostics) Log.Log(d with { Severity = Severity.Warning });
+        state.SaveCaches();
+        Log.LogMessage(MessageImportance.High,
+            $"VideoDataset report: {Path.Combine(reportDir, "index.html")} ({result.PagesWritten} pages and {result.ThumbnailsWritten} thumbnails written, {result.FilesRemoved} removed).");
+        return !Log.HasLoggedErrors;
+    }
+}
