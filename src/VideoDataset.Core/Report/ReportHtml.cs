@@ -54,10 +54,10 @@ public static class ReportHtml
         var rows = m.Rows;
         int references = rows.Sum(r => r.Segments.Count);
         sb.Append("<h2>Summary</h2>\n<div class=\"cards\">\n");
-        sb.Append("<table class=\"kv\" id=\"lengths\"><tr><th>length</th><th>videos</th><th>hours</th></tr>\n");
+        sb.Append("<table class=\"kv\" id=\"lengths\"><tr><th>length</th><th>videos</th><th>duration</th></tr>\n");
         foreach (var g in rows.GroupBy(r => r.Seconds).OrderBy(g => g.Key))
-            sb.Append($"<tr><td>{g.Key} s</td><td>{N(g.Count())}</td><td>{(g.Count() * g.Key / 3600.0).ToString("0.00", Inv)}</td></tr>\n");
-        sb.Append($"<tr class=\"total\"><td>all</td><td>{N(rows.Count)}</td><td>{(rows.Sum(r => (double)r.Seconds) / 3600).ToString("0.00", Inv)}</td></tr></table>\n");
+            sb.Append($"<tr><td>{g.Key} s</td><td>{N(g.Count())}</td><td>{Duration(g.Count() * (double)g.Key)}</td></tr>\n");
+        sb.Append($"<tr class=\"total\"><td>all</td><td>{N(rows.Count)}</td><td>{Duration(rows.Sum(r => (double)r.Seconds))}</td></tr></table>\n");
         sb.Append($"<table class=\"kv\" id=\"texts\"><tr><th colspan=\"2\">texts</th></tr><tr><td>segment references</td><td>{N(references)}</td></tr>" +
                   $"<tr><td>distinct encoded strings</td><td id=\"distinct-texts\">{N(m.DistinctTexts)}</td></tr>" +
                   $"<tr><td>embeddings saved by content addressing</td><td>{N(references - m.DistinctTexts)}</td></tr></table>\n");
@@ -97,9 +97,9 @@ public static class ReportHtml
             sb.Append("</ul>\n");
         }
 
-        sb.Append($"<h2>Episodes ({N(episodes.Count)})</h2>\n<table class=\"list\" id=\"episodes\"><tr><th>episode</th><th>sequences</th><th>hours</th><th>warnings</th><th>outliers</th><th>not current</th></tr>\n");
+        sb.Append($"<h2>Episodes ({N(episodes.Count)})</h2>\n<table class=\"list\" id=\"episodes\"><tr><th>episode</th><th>sequences</th><th>duration</th><th>warnings</th><th>outliers</th><th>not current</th></tr>\n");
         foreach (var ep in episodes)
-            sb.Append($"<tr><td><a href=\"{EpisodePage(ep.Key)}\">{H(ep.Key)}</a></td><td>{N(ep.Count())}</td><td>{(ep.Sum(r => (double)r.Seconds) / 3600).ToString("0.00", Inv)}</td>" +
+            sb.Append($"<tr><td><a href=\"{EpisodePage(ep.Key)}\">{H(ep.Key)}</a></td><td>{N(ep.Count())}</td><td>{Duration(ep.Sum(r => (double)r.Seconds))}</td>" +
                       $"<td>{N(ep.Sum(r => r.Warnings.Count))}</td><td>{N(ep.Count(r => r.Outlier))}</td><td>{N(ep.Count(r => r.LatentState != "fresh"))}</td></tr>\n");
         sb.Append("</table>\n");
 
@@ -232,6 +232,13 @@ public static class ReportHtml
         return sb.ToString();
     }
 
+    static string Duration(double seconds) => seconds switch
+    {
+        >= 3600 => (seconds / 3600).ToString("0.00", Inv) + " h",
+        >= 60 => (seconds / 60).ToString("0.0", Inv) + " min",
+        _ => seconds.ToString("0", Inv) + " s",
+    };
+
     static string Bytes(long b) => b switch
     {
         >= 1L << 30 => (b / (double)(1L << 30)).ToString("0.00", Inv) + " GiB",
@@ -247,9 +254,9 @@ public static class ReportHtml
         sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         sb.Append($"<title>{H(title)}</title>\n<style>{Css}</style></head>\n<body>\n<h1>{H(title)}</h1>\n");
         body(sb);
-        // Sets data-images on <body> once every picture has loaded or failed: a headless browser's
-        // --dump-dom then shows whether any thumbnail is broken.
-        sb.Append("<script>addEventListener('load',function(){var im=document.images,bad=0;for(var i=0;i<im.length;i++)if(!(im[i].complete&&im[i].naturalWidth>0)&&im[i].loading!=='lazy')bad++;document.body.setAttribute('data-images',bad?'broken:'+bad:'loaded');document.body.setAttribute('data-image-count',im.length);});</script>\n");
+        // Sets data-images on <body> once every picture has loaded or failed (and the time the page
+        // took): a headless browser's --dump-dom then shows whether any thumbnail is broken.
+        sb.Append("<script>addEventListener('load',function(){var im=document.images,bad=0;for(var i=0;i<im.length;i++)if(!(im[i].complete&&im[i].naturalWidth>0)&&im[i].loading!=='lazy')bad++;document.body.setAttribute('data-images',bad?'broken:'+bad:'loaded');document.body.setAttribute('data-image-count',im.length);document.body.setAttribute('data-load-ms',Math.round(performance.now()));});</script>\n");
         sb.Append("</body></html>\n");
         return sb.ToString();
     }
