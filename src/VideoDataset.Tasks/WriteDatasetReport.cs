@@ -1,7 +1,10 @@
+using System.Globalization;
 using Microsoft.Build.Framework;
 using VideoDataset.Core.Dataset;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Report;
+using VideoDataset.Core.Segments;
+using VideoDataset.Core.Staleness;
 using VideoDataset.Core.Text;
 
 namespace VideoDataset.Tasks;
@@ -47,6 +50,10 @@ public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
     [Required] public ITaskItem Settings { get; set; } = null!;
     [Required] public string ProjectFile { get; set; } = "";
     [Required] public string ReportDir { get; set; } = "";
+    /// <summary>With SceneFile set, each episode page shows its raw video's timeline.</summary>
+    public string SceneFile { get; set; } = "";
+    public string RawEpisodeDir { get; set; } = "";
+    public string SequenceSeconds { get; set; } = "";
 
     public override bool Execute()
     {
@@ -57,11 +64,23 @@ public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
         var warnings = AnnotationTextChecks.Check(settings.AnnotationFile, state.Plan.Annotations.Entries, tokenizer, settings.TextMaxLength);
         string reportDir = Path.GetFullPath(ReportDir);
         var result = DatasetReport.Write(state.Plan, reportDir, tokenizer,
-            latent => OutputState.IsFresh(latent.OutputPath, latent.Key, state.OutputKeys), warnings);
+            latent => OutputState.IsFresh(latent.OutputPath, latent.Key, state.OutputKeys), warnings, Timelines(settings));
         foreach (var d in result.Diagnostics) Log.Log(d with { Severity = Severity.Warning });
         state.SaveCaches();
         Log.LogMessage(MessageImportance.High,
             $"VideoDataset report: {Path.Combine(reportDir, "index.html")} ({result.PagesWritten} pages and {result.ThumbnailsWritten} thumbnails written, {result.FilesRemoved} removed).");
         return !Log.HasLoggedErrors;
+    }
+
+    Dictionary<string, EpisodeTimeline>? Timelines(DatasetSettings settings)
+    {
+        if (SceneFile.Trim() == "" || !File.Exists(SceneFile)) return null;
+        var lengths = SegmentPlan.ParseSequenceSeconds(SequenceSeconds, settings.SegmentSeconds, ProjectFile, []);
+        // The durations PrepareSegments cached (ffprobe only for a raw video it has not seen).
+        var durations = FileStampCache.Load(BuildState.CachePath(settings, "raw-durations.tsv"));
+        var timelines = EpisodeTimeline.Read(SceneFile, RawEpisodeDir, lengths, settings.SegmentSeconds,
+            p => double.Parse(durations.Get(p, q => SequenceEncoder.Duration(q).ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
+        durations.Save();
+        return timelines;
     }
 }

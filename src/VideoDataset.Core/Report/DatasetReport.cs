@@ -22,7 +22,8 @@ public static class DatasetReport
     public sealed record Result(int PagesWritten, int ThumbnailsWritten, int FilesRemoved, IReadOnlyList<Diagnostic> Diagnostics);
 
     public static ReportModel Gather(DatasetPlan plan, string reportDir, T5Tokenizer? tokenizer, Func<PlannedLatent, bool> latentFresh,
-        IReadOnlyList<Diagnostic> textWarnings, List<Diagnostic> problems, out int thumbnailsWritten)
+        IReadOnlyList<Diagnostic> textWarnings, List<Diagnostic> problems, out int thumbnailsWritten,
+        IReadOnlyDictionary<string, EpisodeTimeline>? timelines = null)
     {
         var s = plan.Settings;
         var statsCache = ReadStatsCache(Path.Combine(reportDir, StatsCacheFile));
@@ -116,15 +117,17 @@ public static class DatasetReport
             Recipe = Recipe(plan),
             StaleOrMissing = stale,
             OtherDiagnostics = plan.Diagnostics.Where(d => d.Severity == Severity.Error).ToList(),
+            Timelines = timelines ?? new Dictionary<string, EpisodeTimeline>(),
         };
     }
 
     /// <summary>Gathers and writes the report; removes pages and thumbnails it no longer refers to.</summary>
-    public static Result Write(DatasetPlan plan, string reportDir, T5Tokenizer? tokenizer, Func<PlannedLatent, bool> latentFresh, IReadOnlyList<Diagnostic> textWarnings)
+    public static Result Write(DatasetPlan plan, string reportDir, T5Tokenizer? tokenizer, Func<PlannedLatent, bool> latentFresh, IReadOnlyList<Diagnostic> textWarnings,
+        IReadOnlyDictionary<string, EpisodeTimeline>? timelines = null)
     {
         Directory.CreateDirectory(reportDir);
         var problems = new List<Diagnostic>();
-        var model = Gather(plan, reportDir, tokenizer, latentFresh, textWarnings, problems, out int thumbs);
+        var model = Gather(plan, reportDir, tokenizer, latentFresh, textWarnings, problems, out int thumbs, timelines);
         var pages = ReportHtml.Render(model);
         int written = 0;
         foreach (var (rel, html) in pages)

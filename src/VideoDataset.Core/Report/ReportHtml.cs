@@ -35,6 +35,12 @@ public static class ReportHtml
             {
                 sb.Append("<p><a href=\"../index.html\">&larr; summary</a></p>\n");
                 sb.Append($"<h2>Episode {H(ep.Key)}: {ep.Count()} sequences</h2>\n");
+                if (m.Timelines.TryGetValue(ep.Key, out var timeline))
+                {
+                    var lines = ep.ToDictionary(r => r.Video, r => r.Line, StringComparer.Ordinal);
+                    sb.Append("<figure class=\"wide\"><figcaption>The raw video: scenes (dark blue: kept; light: what the centred crop removes; orange: padded, 2-3 s; grey: dropped, under 2 s), the 3-second segments, and the sequences of each length (click one for its row; grey: no annotation line).</figcaption>");
+                    sb.Append(timeline.ToSvg(v => lines.TryGetValue(v, out int l) ? l : null)).Append("</figure>\n");
+                }
                 Rows(sb, m, ep, "../", lazy: ep.Count() > LazyImageRows);
             });
         return pages;
@@ -267,7 +273,7 @@ h1{font-size:20px}h2{font-size:17px;margin-top:24px;border-bottom:1px solid #ccc
 .cards{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 table.kv,table.list{border-collapse:collapse;background:#fff}td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}
 tr.total td{font-weight:bold}
-figure{margin:0;background:#fff;border:1px solid #ddd;padding:6px}figcaption{font-size:12px;max-width:360px}
+figure{margin:0;background:#fff;border:1px solid #ddd;padding:6px}figcaption{font-size:12px;max-width:360px}figure.wide figcaption{max-width:none}
 .row{background:#fff;border:1px solid #ddd;margin:10px 0;padding:6px}.row.outlier{border-color:#d00}.row.truncated{border-left:4px solid #e90}
 .row header{margin-bottom:4px}.dim{color:#777}.stats{font-size:11px;color:#555}
 .strip{display:flex;gap:0;overflow-x:auto}

@@ -30,6 +30,8 @@ public sealed class ReportModel
     public required IReadOnlyList<(string Name, string Value)> Recipe { get; init; }
     /// <summary>Outputs stale or missing when the report was written.</summary>
     public required IReadOnlyList<string> StaleOrMissing { get; init; }
+    /// <summary>Per episode, the raw video's timeline (only when SceneFile is set).</summary>
+    public IReadOnlyDictionary<string, EpisodeTimeline> Timelines { get; init; } = new Dictionary<string, EpisodeTimeline>();
     /// <summary>Problems of the build (errors included) that name no manifest line.</summary>
     public required IReadOnlyList<Diagnostic> OtherDiagnostics { get; init; }
 }

@@ -148,4 +148,50 @@ public class DatasetReportTests
         StringAssert.Contains(strict.Output, "annotations.jsonl(2,");
         StringAssert.Contains(strict.Output, "error VDS1102: \"text_0\" of 'ep01/b.mp4' is only whitespace");
     }
+
+    [TestMethod]
+    public void WithASceneFileEachEpisodePageShowsItsRawTimelineLinkedToItsRows()
+    {
+        using var p = new DatasetProject("report-scenes");
+        p.Properties["FrameWidth"] = Clips.Width.ToString();
+        p.Properties["FrameHeight"] = Clips.Height.ToString();
+        p.Properties["RawEpisodeDir"] = "raw/";
+        p.Properties["SceneFile"] = "scenes.jsonl";
+        p.Properties["CaptionFile"] = "captions.jsonl";
+        p.Properties["SequenceSeconds"] = "3;6";
+        p.Properties["DatasetReport"] = "true";
+        p.WriteProject();
+        var r = Repo.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=16", "-frames:v", "224", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", Path.Combine(Directory.CreateDirectory(Path.Combine(p.Dir, "raw")).FullName, "ep01.mp4"));
+        Assert.AreEqual(0, r.ExitCode, r.ToString());
+        // 6.4 s -> 2 segments (0.2 s cropped at each end), 2.6 s -> 1 padded, 0.5 s dropped, 4.4 s -> 1 segment.
+        File.WriteAllText(Path.Combine(p.Dir, "scenes.jsonl"), """
+            {"video": "ep01.mp4", "start": 0, "end": 6.4}
+            {"video": "ep01.mp4", "start": 6.4, "end": 9}
+            {"video": "ep01.mp4", "start": 9, "end": 9.5}
+            {"video": "ep01.mp4", "start": 9.5, "end": 13.9}
+
+            """);
+        string[] ids = ["ep01/scene000_seg00", "ep01/scene000_seg01", "ep01/scene001_seg00", "ep01/scene003_seg00"];
+        File.WriteAllText(Path.Combine(p.Dir, "captions.jsonl"), string.Concat(ids.Select((id, i) => $"{{\"segment\": \"{id}\", \"text\": \"Caption {i}.\"}}\n")));
+        var build = p.Build();
+        AssertBuilt(build);
+
+        string page = Path.Combine(p.DatasetDir, "report", VideoDataset.Core.Report.ReportHtml.EpisodePage("ep01"));
+        Assert.IsTrue(File.Exists(page), build.Output);
+        string dom = Chromium.DumpDom(page);
+        StringAssert.Contains(dom, "data-images=\"loaded\" data-image-count=\"8\""); // 4 three-second + 2 six-second sequences
+        var svg = Regex.Match(dom, "<svg class=\"timeline\"[^>]*data-episode=\"ep01\".*?</svg>", RegexOptions.Singleline);
+        Assert.IsTrue(svg.Success, "no timeline on the episode page");
+        Assert.AreEqual(2, Regex.Matches(svg.Value, "class=\"scene kept\"").Count);
+        Assert.AreEqual(1, Regex.Matches(svg.Value, "class=\"scene padded\"").Count);
+        Assert.AreEqual(1, Regex.Matches(svg.Value, "class=\"scene dropped\"").Count);
+        StringAssert.Contains(svg.Value, "crop removes 0.2 s at the start and 0.2 s at the end");
+        Assert.AreEqual(4, Regex.Matches(svg.Value, "class=\"segment\"").Count);
+        // Every sequence links to its row on the page, and every row is linked.
+        var links = Regex.Matches(svg.Value, "<a href=\"#(line-\\d+)\">").Select(m => m.Groups[1].Value).ToList();
+        var rows = Regex.Matches(dom, "<section class=\"row[^\"]*\" id=\"(line-\\d+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.HasCount(6, rows);
+        CollectionAssert.AreEquivalent(rows, links);
+    }
 }
