@@ -11,6 +11,22 @@ namespace VideoDataset.Tasks;
 
 static class ReportSupport
 {
+    /// <summary>
+    /// The text warnings, from the cache when the annotation file, the text recipe (tokenizer
+    /// included) and TextMaxLength are what they were, so a no-op build tokenizes nothing.
+    /// </summary>
+    public static List<Diagnostic> TextWarnings(BuildState state, DatasetSettings s, Func<T5Tokenizer?> tokenizer)
+    {
+        var entries = state.Plan.Annotations.Entries;
+        if (!File.Exists(s.AnnotationFile)) return [];
+        string inputs = state.ContentHashes.Get(s.AnnotationFile, FileStampCache.Sha256OfFile) + "\t" +
+            Recipes.Sha256Hex(state.Plan.TextRecipe) + "\t" + s.TextMaxLength.ToString(CultureInfo.InvariantCulture) + "\t" +
+            // the valid lines (a line whose video went missing is checked no more)
+            Recipes.Sha256Hex(string.Join(',', entries.Select(e => e.Line)));
+        return TextCheckCache.GetOrCheck(BuildState.CachePath(s, "text-checks.tsv"), inputs,
+            () => AnnotationTextChecks.Check(s.AnnotationFile, entries, tokenizer(), s.TextMaxLength));
+    }
+
     /// <summary>The tokenizer, or null when its folder is broken (the stages report that, with its own code).</summary>
     public static T5Tokenizer? TryLoadTokenizer(DatasetSettings s)
     {
@@ -33,10 +49,10 @@ public sealed class CheckAnnotationTexts : Microsoft.Build.Utilities.Task
     public override bool Execute()
     {
         var settings = TaskSupport.ReadSettings(Settings);
-        var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
-        var tokenizer = ReportSupport.TryLoadTokenizer(settings);
-        foreach (var d in AnnotationTextChecks.Check(settings.AnnotationFile, plan.Annotations.Entries, tokenizer, settings.TextMaxLength))
+        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
+        foreach (var d in ReportSupport.TextWarnings(state, settings, () => ReportSupport.TryLoadTokenizer(settings)))
             Log.Log(d);
+        state.ContentHashes.Save();
         return !Log.HasLoggedErrors;
     }
 }
@@ -61,7 +77,7 @@ public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
         var state = BuildState.Get(BuildEngine, settings, ProjectFile);
         var tokenizer = ReportSupport.TryLoadTokenizer(settings);
         // The same warnings the build logs (CheckAnnotationTexts), shown next to their rows.
-        var warnings = AnnotationTextChecks.Check(settings.AnnotationFile, state.Plan.Annotations.Entries, tokenizer, settings.TextMaxLength);
+        var warnings = ReportSupport.TextWarnings(state, settings, () => tokenizer);
         string reportDir = Path.GetFullPath(ReportDir);
         var result = DatasetReport.Write(state.Plan, reportDir, tokenizer,
             latent => OutputState.IsFresh(latent.OutputPath, latent.Key, state.OutputKeys), warnings, Timelines(settings));

@@ -86,3 +86,51 @@ public static class AnnotationTextChecks
         return result;
     }
 }
+
+/// <summary>
+/// The text warnings of the last check, remembered with what they were computed from (the
+/// annotation file's content hash, the text recipe, which names the tokenizer, and TextMaxLength),
+/// so a no-op build logs them again without loading the tokenizer or tokenizing anything.
+/// </summary>
+public static class TextCheckCache
+{
+    const string Version = "text-checks/1";
+
+    public static List<Diagnostic> GetOrCheck(string cacheFile, string inputsKey, Func<List<Diagnostic>> check)
+    {
+        string header = Version + "\t" + inputsKey;
+        if (File.Exists(cacheFile))
+        {
+            try
+            {
+                var lines = File.ReadAllLines(cacheFile);
+                if (lines.Length > 0 && lines[0] == header)
+                {
+                    var cached = new List<Diagnostic>();
+                    foreach (string line in lines.Skip(1))
+                    {
+                        var f = line.Split('\t', 5);
+                        if (f.Length != 5) { cached = null; break; }
+                        cached.Add(Diagnostic.Warning(f[0], f[1], int.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture),
+                            int.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture), f[4]));
+                    }
+                    if (cached is not null) return cached;
+                }
+            }
+            catch (Exception e) when (e is IOException or FormatException) { }
+        }
+        var result = check();
+        var sb = new System.Text.StringBuilder(header).Append('\n');
+        // Messages are one line (tabs and newlines in a text are shown escaped by the message itself).
+        foreach (var d in result)
+            sb.Append(d.Code).Append('\t').Append(d.File).Append('\t').Append(d.Line).Append('\t').Append(d.Column).Append('\t')
+              .Append(d.Message.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ')).Append('\n');
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(cacheFile)!);
+            AtomicFile.WriteTextIfDifferent(cacheFile, sb.ToString());
+        }
+        catch (IOException) { } // a cache only
+        return result;
+    }
+}

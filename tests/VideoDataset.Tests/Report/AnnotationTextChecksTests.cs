@@ -108,4 +108,22 @@ public class AnnotationTextChecksTests
         var d = AnnotationTextChecks.Check(AnnotationFile, set.Entries, tokenizer: null, maxLength: 16);
         CollectionAssert.AreEqual(new[] { "VDS1102" }, d.Select(x => x.Code).ToArray());
     }
+
+    [TestMethod]
+    public void TheCacheGivesTheSameWarningsWithoutCheckingAgainUntilItsInputsChange()
+    {
+        string cache = Path.Combine(_dir, "obj", "text-checks.tsv");
+        var first = Check(498, """{"video": "ep01/a.mp4", "scene_start": [true, false], "scene_end": [false, true], "text_0": "", "text_1": "Tab\there."}""");
+        Assert.HasCount(1, first);
+        int checks = 0;
+        List<Diagnostic> Run(string key) => TextCheckCache.GetOrCheck(cache, key, () => { checks++; return first; });
+        var a = Run("k1");
+        var time = File.GetLastWriteTimeUtc(cache);
+        var b = Run("k1");
+        Assert.AreEqual(1, checks);
+        CollectionAssert.AreEqual(first.Select(d => d.ToString()).ToList(), b.Select(d => d.ToString()).ToList());
+        Assert.AreEqual(time, File.GetLastWriteTimeUtc(cache)); // a hit writes nothing
+        Run("k2");
+        Assert.AreEqual(2, checks);
+    }
 }
