@@ -59,12 +59,15 @@ File.WriteAllText(Path.Combine(root, "empty/Empty.proj"), """
 // The tiny models, then every output as a finished build leaves it.
 string inter = Path.Combine(root, "obj/VideoDataset");
 Run("dotnet", $"\"{worker}\" tiny-model --out \"{inter}/tiny-model/v1\"", root);
-var settings = new DatasetSettings
+// The settings a project with ModelDir=tiny gets: the defaults from build/VideoDataset.props, where they are written.
+var defaults = System.Xml.Linq.XDocument.Load(Path.Combine(repo, "build/VideoDataset.props")).Descendants()
+    .Where(e => e.Parent?.Name.LocalName == "PropertyGroup" && !e.HasElements).ToDictionary(e => e.Name.LocalName, e => e.Value.Trim());
+var settings = DatasetSettings.FromProperties(name => name switch
 {
-    EpisodeDir = Path.Combine(root, "episodes") + "/", AnnotationFile = Path.Combine(root, "annotations.jsonl"),
-    DatasetDir = Path.Combine(root, "dataset") + "/", IntermediateDir = inter + "/", ModelDir = "tiny",
-};
-var plan = DatasetPlan.Create(settings, FileStampCache.Load(Path.Combine(inter, "unused.tsv")), Path.Combine(root, "Dataset.proj"));
+    "ModelDir" => "tiny", "VaeChunkFrames" => defaults["Fps"], "VideoDatasetIntermediateDir" => "obj/VideoDataset/",
+    _ => defaults.GetValueOrDefault(name) ?? "",
+}).MakeAbsolute(root);
+var plan = DatasetPlan.Create(settings, FileStampCache.Load(Path.Combine(inter, "unused.tsv")), Path.Combine(root, "Dataset.proj"), visibleGpus: 0);
 if (plan.HasErrors) throw new Exception(string.Join("\n", plan.Diagnostics));
 var small = TensorData.FromFloat32(new float[] { 0, 1, 2, 3 }, new long[] { 1, 1, 2, 2 }, TensorDType.BFloat16);
 foreach (var l in plan.Latents) TorchTensorFile.Write(l.OutputPath, small, l.Metadata(plan.LatentRecipe));

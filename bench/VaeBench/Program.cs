@@ -19,6 +19,8 @@ var configs = new Dictionary<string, VaeConfig>
     ["tiny"] = TinyVae.Config,
     // A mid-size CogVideoX VAE: half the real widths, 2 instead of 3 layers per block (real 5b: [128,256,256,512], 3).
     ["mid"] = TinyVae.Config with { BlockOutChannels = new[] { 64, 128, 128, 256 }, LayersPerBlock = 2, NormNumGroups = 32 },
+    // CogVideoX-5b's VAE: real widths, every encoder and decoder key, random BF16 weights (RealSizeModels, as the tests).
+    ["real"] = VideoDataset.Tests.Support.RealSizeModels.CogVideoX5bVaeConfig,
 };
 string[] names = Option("--configs", "tiny,mid").Split(',');
 int[] secondsList = Option("--seconds", "3,63").Split(',').Select(int.Parse).ToArray();
@@ -45,7 +47,8 @@ try
     {
         var config = configs[name];
         string vae = Path.Combine(dir, name);
-        TinyVae.Write(vae, config);
+        if (name == "real") VideoDataset.Tests.Support.RealSizeModels.WriteCogVideoX5bVae(vae);
+        else TinyVae.Write(vae, config);
         double? firstPeak = null;
         foreach (int seconds in secondsList)
         {
@@ -105,7 +108,7 @@ static (int Frames, double Seconds, double LoadedMiB, double PeakMiB) Child(stri
 // VmHWM: the peak resident set size of this process, in kB.
 static double VmHwmMiB() =>
     File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
+        .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
 
 static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 

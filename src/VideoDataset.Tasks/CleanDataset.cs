@@ -6,7 +6,8 @@ namespace VideoDataset.Tasks;
 
 /// <summary>
 /// Removes what the VideoDataset targets wrote: tensor files that carry our record, leftover
-/// temporary files, manifests, and the build's private folder. With <see cref="UnreferencedOnly"/>
+/// temporary files, manifests, the build's private folder, and (SceneFile set) what the segment
+/// stage wrote. With <see cref="UnreferencedOnly"/>
 /// it removes only outputs that no annotation refers to any more (prune).
 /// </summary>
 public sealed class CleanDataset : Microsoft.Build.Utilities.Task
@@ -55,9 +56,12 @@ public sealed class CleanDataset : Microsoft.Build.Utilities.Task
                     removed++;
                 }
             }
-            if (Directory.Exists(settings.IntermediateDir)) Directory.Delete(settings.IntermediateDir, recursive: true);
+            if (Directory.Exists(settings.VideoDatasetIntermediateDir)) Directory.Delete(settings.VideoDatasetIntermediateDir, recursive: true);
         }
         Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {removed} files from '{settings.DatasetDir}'.");
+        // With SceneFile set, the EpisodeDir sequence videos and the AnnotationFile are outputs too.
+        if (!UnreferencedOnly && settings.HasSegmentStage)
+            Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {SegmentState.Clean(settings)} files the segment stage wrote.");
         return true;
     }
 

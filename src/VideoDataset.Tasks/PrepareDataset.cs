@@ -6,9 +6,9 @@ namespace VideoDataset.Tasks;
 
 /// <summary>
 /// Reads the annotations, checks every line, hashes inputs (cached) and decides every output's
-/// key, with no model loaded. Predicts the outputs as items (as Grpc.Tools does) and keeps each
-/// latent's stamp older than the latent exactly when the latent is fresh, so the stage targets'
-/// Inputs/Outputs let MSBuild itself skip what is current.
+/// key, with no model loaded. Predicts the outputs as items (as Grpc.Tools does) for FileWrites,
+/// and makes the build's one freshness decision: the stale latents and texts go to the stage
+/// targets as lists, and the stage tasks encode exactly those.
 /// </summary>
 public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementalTask
 {
@@ -16,9 +16,12 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
     [Required] public string ProjectFile { get; set; } = "";
     public bool FailIfNotIncremental { get; set; }
 
-    [Output] public ITaskItem[] Latents { get; set; } = [];
-    [Output] public ITaskItem[] TextEmbeddings { get; set; } = [];
-    [Output] public ITaskItem[] Manifests { get; set; } = [];
+    /// <summary>Every planned output (FileWrites).</summary>
+    [Output] public ITaskItem[] Outputs { get; set; } = [];
+    /// <summary>The latents that do not record their key now: EncodeVideoLatents encodes these.</summary>
+    [Output] public ITaskItem[] StaleLatents { get; set; } = [];
+    /// <summary>The text embeddings that do not exist yet: EncodeTextEmbeddings encodes these.</summary>
+    [Output] public ITaskItem[] StaleTexts { get; set; } = [];
 
     public override bool Execute()
     {
@@ -27,26 +30,17 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
         var plan = state.Plan;
         foreach (var d in plan.Diagnostics) Log.Log(d);
 
-        int stale = 0;
-        var latents = new List<ITaskItem>(plan.Latents.Count);
-        foreach (var latent in plan.Latents)
-        {
-            bool fresh = OutputState.IsFresh(latent.OutputPath, latent.Key, state.OutputKeys);
-            if (!fresh) stale++;
-            bool changed = OutputState.SyncStamp(latent, fresh, dryRun: FailIfNotIncremental);
-            if (changed && FailIfNotIncremental)
-                Log.LogError(null, "VDS5020", null, latent.OutputPath, 0, 0, 0, 0, $"Stale: the latent of '{latent.Entry.Video}' would be {(fresh ? "re-stamped" : "encoded")}.");
-            var item = new TaskItem(latent.OutputPath);
-            item.SetMetadata("Stamp", latent.StampPath);
-            item.SetMetadata("Video", latent.Entry.Video);
-            latents.Add(item);
-        }
-        Latents = latents.ToArray();
-        TextEmbeddings = plan.Texts.Select(t => (ITaskItem)new TaskItem(t.OutputPath)).ToArray();
-        Manifests = plan.Manifests.Select(m => (ITaskItem)new TaskItem(m.OutputPath)).ToArray();
-        int missingTexts = plan.Texts.Count(t => !File.Exists(t.OutputPath));
+        var staleLatents = plan.StaleLatents(state.OutputKeys);
+        var staleTexts = plan.StaleTexts();
+        if (FailIfNotIncremental)
+            foreach (var latent in staleLatents)
+                Log.LogError(null, "VDS5020", null, latent.OutputPath, 0, 0, 0, 0, $"Stale: the latent of '{latent.Entry.Video}' would be encoded.");
+        StaleLatents = staleLatents.Select(l => (ITaskItem)new TaskItem(l.OutputPath, new Dictionary<string, string> { ["Video"] = l.Entry.Video })).ToArray();
+        StaleTexts = staleTexts.Select(t => (ITaskItem)new TaskItem(t.OutputPath)).ToArray();
+        Outputs = plan.Latents.Select(l => l.OutputPath).Concat(plan.Texts.Select(t => t.OutputPath)).Concat(plan.Manifests.Select(m => m.OutputPath))
+            .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
         Log.LogMessage(MessageImportance.High,
-            $"VideoDataset: {plan.Latents.Count} videos ({stale} to encode), {plan.Texts.Count} distinct texts ({missingTexts} to encode), {plan.Manifests.Count} manifests.");
+            $"VideoDataset: {plan.Latents.Count} videos ({staleLatents.Count} to encode), {plan.Texts.Count} distinct texts ({staleTexts.Count} to encode), {plan.Manifests.Count} manifests.");
         state.SaveCaches();
         return !Log.HasLoggedErrors;
     }

@@ -7,7 +7,8 @@ namespace VideoDataset.Tasks;
 /// <summary>
 /// Proves a dataset is current without loading a model or changing anything: one error per
 /// missing, corrupt or stale output and per input that no longer matches what its output was
-/// built from; warnings for outputs nothing refers to any more.
+/// built from; warnings for outputs nothing refers to any more. With SceneFile set, the segment
+/// stage's sequence videos and annotation file are verified too.
 /// </summary>
 public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
 {
@@ -23,6 +24,8 @@ public sealed class VerifyDataset : Microsoft.Build.Utilities.Task
     public override bool Execute()
     {
         var settings = TaskSupport.ReadSettings(Settings);
+        // With SceneFile set, the sequence videos and the annotation file are outputs too: verified first.
+        if (settings.HasSegmentStage) SegmentState.Create(settings, ProjectFile, Log)?.Verify(Log);
         // Fresh state: verification trusts no cache for outputs, only for input content hashes.
         var state = BuildState.Get(BuildEngine, settings, ProjectFile, refresh: true);
         var plan = state.Plan;

@@ -13,13 +13,13 @@ namespace VideoDataset.Tasks;
 /// </summary>
 public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: FailIfNotIncremental under -question
 {
-    public ITaskItem Settings { get; set; } = null!;
-    public string ProjectFile { get; set; } = "";
+    [Required] public ITaskItem Settings { get; set; } = null!;
+    [Required] public string ProjectFile { get; set; } = "";
     /// <summary>VideoDataset.Worker.dll.</summary>
     [Required] public string WorkerPath { get; set; } = "";
 
-    /// <summary>Outputs the worker reported finished.</summary>
-    protected List<string> Finished { get; } = new();
+    /// <summary>Outputs the worker reported complete, with the key each records.</summary>
+    protected List<(string Key, string Output)> Finished { get; } = new();
     protected string RequestFile { get; private set; } = "";
     protected abstract string Stage { get; }
 
@@ -40,14 +40,12 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
 
     protected override string GenerateCommandLineCommands() => $"\"{WorkerPath}\" {Stage} --request \"{RequestFile}\"";
 
-    /// <summary>Runs the worker on a request; false when it failed or reported errors.</summary>
-    protected bool RunWorker(DatasetSettings settings, WorkRequest request) => RunWorker(settings, request.ToJson());
-
-    /// <summary>Runs the worker on a request given as its JSON (stages with their own request type).</summary>
-    protected bool RunWorker(DatasetSettings settings, string requestJson)
+    /// <summary>Runs the worker on the stage's items; false when it failed or reported errors.</summary>
+    protected bool RunWorker(DatasetSettings settings, List<WorkItem> items)
     {
-        RequestFile = Path.Combine(settings.IntermediateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
-        AtomicFile.WriteAllText(RequestFile, requestJson);
+        var request = new WorkerRequest { Stage = Stage, Settings = settings, Items = items };
+        RequestFile = Path.Combine(settings.VideoDatasetIntermediateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
+        AtomicFile.WriteAllText(RequestFile, request.ToJson());
         try { return base.Execute() && !Log.HasLoggedErrors; }
         finally { File.Delete(RequestFile); }
     }
@@ -56,8 +54,8 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
     {
         if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal))
             Log.LogMessage(MessageImportance.High, "  " + Stage + ": " + line[WorkerProtocol.ProgressPrefix.Length..]);
-        else if (line.StartsWith(WorkerProtocol.DonePrefix, StringComparison.Ordinal))
-            Finished.Add(line[WorkerProtocol.DonePrefix.Length..]);
+        else if (WorkerProtocol.ParseDone(line) is { } done)
+            Finished.Add(done);
         else
             base.LogEventsFromTextOutput(line, MessageImportance.Normal); // canonical errors become errors
     }
@@ -70,93 +68,5 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
         if (!FailIfNotIncremental || count == 0) return false;
         Log.LogError(null, "VDS5020", null, ProjectFile, 0, 0, 0, 0, $"Stale: {count} {what} would be encoded.");
         return true;
-    }
-
-    protected static WorkRequest BaseRequest(DatasetSettings s, string stage, string modelDir) => new()
-    {
-        Stage = stage, AnnotationFile = s.AnnotationFile, ModelDir = modelDir, TokenizerDir = s.ResolvedTokenizerDir,
-        Fps = s.Fps, SegmentSeconds = s.SegmentSeconds, FrameWidth = s.FrameWidth, FrameHeight = s.FrameHeight,
-        ChunkFrames = s.VaeChunkFrames, TextMaxLength = s.TextMaxLength, Device = s.TorchDevice,
-    };
-}
-
-/// <summary>Encodes the VAE latents of the videos whose latent is stale (DESIGN §2, §4).</summary>
-public sealed class EncodeVideoLatents : WorkerTask
-{
-    /// <summary>The latents MSBuild found out of date (their stamps newer); each is checked again here.</summary>
-    public ITaskItem[] Latents { get; set; } = [];
-    [Output] public ITaskItem[] Written { get; set; } = [];
-    protected override string Stage => WorkRequest.Latents;
-
-    public override bool Execute()
-    {
-        var settings = TaskSupport.ReadSettings(Settings);
-        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
-        var byPath = state.Plan.Latents.ToDictionary(l => l.OutputPath, StringComparer.Ordinal);
-        var stale = Latents.Select(i => byPath.GetValueOrDefault(i.GetMetadata("FullPath")))
-            .Where(l => l is not null && !OutputState.IsFresh(l.OutputPath, l.Key, state.OutputKeys)).Select(l => l!).ToList();
-        if (stale.Count == 0) return true;
-        if (!state.Plan.ModelsUsable) return false; // PrepareDataset reported why
-        if (RefuseInQuestionMode(stale.Count, "latents")) return false;
-
-        var request = BaseRequest(settings, Stage, settings.ResolvedVaeDir) with
-        {
-            Items = stale.Select(l => new WorkItem
-            {
-                Input = l.Entry.VideoPath, Output = l.OutputPath, Metadata = l.Metadata(state.Plan.LatentRecipe),
-                Line = l.Entry.Line, Segments = l.Entry.Segments, Label = l.Entry.Video,
-            }).ToList(),
-        };
-        Log.LogMessage(MessageImportance.High, $"VideoDataset: encoding {stale.Count} latents with the VAE in '{settings.ResolvedVaeDir}'.");
-        bool ok = RunWorker(settings, request);
-        foreach (string f in Finished) OutputState.RecordedKey(f, state.OutputKeys);
-        state.SaveCaches();
-        Written = Finished.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
-        return ok;
-    }
-}
-
-/// <summary>Encodes the T5 embeddings of the distinct texts that have none yet (content-addressed).</summary>
-public sealed class EncodeTextEmbeddings : WorkerTask
-{
-    public ITaskItem[] TextEmbeddings { get; set; } = [];
-    public int BatchSize { get; set; } = 8;
-    [Output] public ITaskItem[] Written { get; set; } = [];
-    protected override string Stage => WorkRequest.Text;
-
-    public override bool Execute()
-    {
-        var settings = TaskSupport.ReadSettings(Settings);
-        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
-        var byPath = state.Plan.Texts.ToDictionary(t => t.OutputPath, StringComparer.Ordinal);
-        var missing = TextEmbeddings.Select(i => byPath.GetValueOrDefault(i.GetMetadata("FullPath")))
-            .Where(t => t is not null && !File.Exists(t.OutputPath)).Select(t => t!).ToList();
-        if (missing.Count == 0) return true;
-        if (!state.Plan.ModelsUsable) return false; // PrepareDataset reported why
-        if (RefuseInQuestionMode(missing.Count, "text embeddings")) return false;
-
-        var request = BaseRequest(settings, Stage, settings.ResolvedT5Dir) with
-        {
-            BatchSize = BatchSize,
-            Items = missing.Select(t => new WorkItem { Input = t.Text, Output = t.OutputPath, Metadata = t.Metadata(), Label = t.Key[..12] }).ToList(),
-        };
-        Log.LogMessage(MessageImportance.High, $"VideoDataset: encoding {missing.Count} texts with the T5 in '{settings.ResolvedT5Dir}'.");
-        bool ok = RunWorker(settings, request);
-        Written = Finished.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
-        return ok;
-    }
-}
-
-/// <summary>Builds the ModelDir=tiny models (deterministic small weights) on first use.</summary>
-public sealed class GenerateTinyModel : WorkerTask
-{
-    [Required] public string OutputDirectory { get; set; } = "";
-    protected override string Stage => "tiny-model";
-    protected override string GenerateCommandLineCommands() => $"\"{WorkerPath}\" tiny-model --out \"{OutputDirectory}\"";
-
-    public override bool Execute()
-    {
-        if (RefuseInQuestionMode(1, "tiny models")) return false;
-        return base.Execute() && !Log.HasLoggedErrors;
     }
 }

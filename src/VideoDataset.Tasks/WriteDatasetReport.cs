@@ -30,8 +30,8 @@ static class ReportSupport
     /// <summary>The tokenizer, or null when its folder is broken (the stages report that, with its own code).</summary>
     public static T5Tokenizer? TryLoadTokenizer(DatasetSettings s)
     {
-        if (s.ResolvedTokenizerDir == "") return null;
-        try { return T5Tokenizer.Load(s.ResolvedTokenizerDir); }
+        if (s.TokenizerDir == "") return null;
+        try { return T5Tokenizer.Load(s.TokenizerDir); }
         catch (DiagnosticException) { return null; }
         catch (IOException) { return null; }
     }
@@ -66,10 +66,6 @@ public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
     [Required] public ITaskItem Settings { get; set; } = null!;
     [Required] public string ProjectFile { get; set; } = "";
     [Required] public string ReportDir { get; set; } = "";
-    /// <summary>With SceneFile set, each episode page shows its raw video's timeline.</summary>
-    public string SceneFile { get; set; } = "";
-    public string RawEpisodeDir { get; set; } = "";
-    public string SequenceSeconds { get; set; } = "";
 
     public override bool Execute()
     {
@@ -88,13 +84,14 @@ public sealed class WriteDatasetReport : Microsoft.Build.Utilities.Task
         return !Log.HasLoggedErrors;
     }
 
+    /// <summary>With SceneFile set, each episode page shows its raw video's timeline.</summary>
     Dictionary<string, EpisodeTimeline>? Timelines(DatasetSettings settings)
     {
-        if (SceneFile.Trim() == "" || !File.Exists(SceneFile)) return null;
-        var lengths = SegmentPlan.ParseSequenceSeconds(SequenceSeconds, settings.SegmentSeconds, ProjectFile, []);
+        if (!settings.HasSegmentStage || !File.Exists(settings.SceneFile)) return null;
+        var lengths = SegmentPlan.ParseSequenceSeconds(settings.SequenceSeconds, settings.SegmentSeconds, ProjectFile, []);
         // The durations PrepareSegments cached (ffprobe only for a raw video it has not seen).
         var durations = FileStampCache.Load(BuildState.CachePath(settings, "raw-durations.tsv"));
-        var timelines = EpisodeTimeline.Read(SceneFile, RawEpisodeDir, lengths, settings.SegmentSeconds,
+        var timelines = EpisodeTimeline.Read(settings.SceneFile, settings.RawEpisodeDir, lengths, settings.SegmentSeconds,
             p => double.Parse(durations.Get(p, q => SequenceEncoder.Duration(q).ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
         durations.Save();
         return timelines;

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 using VideoDataset.Core.IO;
 
 namespace VideoDataset.Tasks;
@@ -17,7 +16,6 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
     public bool FailIfNotIncremental { get; set; }
     /// <summary>True when an earlier stage of this build failed: then a manifest that would lose lines is kept as it was.</summary>
     public bool StagesFailed { get; set; }
-    [Output] public ITaskItem[] Manifests { get; set; } = [];
 
     [GeneratedRegex(@"^manifest-[0-9]+s\.jsonl$")]
     internal static partial Regex ManifestName();
@@ -32,7 +30,6 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
     {
         var settings = TaskSupport.ReadSettings(Settings);
         var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
-        var written = new List<ITaskItem>();
         foreach (var manifest in plan.Manifests)
         {
             string content = manifest.ContentOfBuilt(settings.DatasetDir);
@@ -44,7 +41,6 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
                 // last good manifest stays, and VerifyDataset reports it stale until a build succeeds.
                 Log.LogWarning(null, "VDS5050", null, manifest.OutputPath, 0, 0, 0, 0,
                     "Left as it was: this build failed to produce outputs that the manifest lists. Fix the errors above and build again.");
-                written.Add(new TaskItem(manifest.OutputPath));
                 continue;
             }
             if (old != content)
@@ -54,7 +50,6 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
                 int lines = content.Count(c => c == '\n');
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: wrote {Path.GetFileName(manifest.OutputPath)} ({lines} of {manifest.Lines.Count} videos).");
             }
-            written.Add(new TaskItem(manifest.OutputPath));
         }
         var planned = plan.Manifests.Select(m => Path.GetFileName(m.OutputPath)).ToHashSet(StringComparer.Ordinal);
         if (Directory.Exists(settings.DatasetDir))
@@ -66,7 +61,6 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
                 File.Delete(old);
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {name}: no video of that length is annotated now.");
             }
-        Manifests = written.ToArray();
         return !Log.HasLoggedErrors;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Worker;
 
@@ -19,9 +18,9 @@ public static class Program
         {
             switch (args[0])
             {
-                case "latents": return new LatentStage(Request(args)).Run();
-                case "text": return new TextStage(Request(args)).Run();
-                case "segments": return SegmentStage.Run(Core.Segments.SegmentRequest.Load(Option(args, "--request")));
+                case WorkerRequest.Latents: return new LatentStage(Request(args)).Run();
+                case WorkerRequest.Text: return new TextStage(Request(args)).Run();
+                case WorkerRequest.Segments: return SegmentStage.Run(Request(args));
                 case "tiny-model": return TinyModels.Write(Option(args, "--out"));
                 case "selftest": return SelfTest();
                 default: return Usage();
@@ -34,7 +33,15 @@ public static class Program
         }
     }
 
-    static WorkRequest Request(string[] args) => WorkRequest.Load(Option(args, "--request"));
+    /// <summary>The request of the stage named first on the command line; a request of another stage is a usage error.</summary>
+    static WorkerRequest Request(string[] args)
+    {
+        string path = Option(args, "--request");
+        var request = WorkerRequest.Load(path);
+        if (request.Stage != args[0])
+            throw new DiagnosticException(Diagnostic.Error("VDS5040", path, 0, 0, $"The request is for the '{request.Stage}' stage: expected one for '{args[0]}'."));
+        return request;
+    }
 
     static string Option(string[] args, string name)
     {
@@ -53,36 +60,8 @@ public static class Program
     static int SelfTest()
     {
         using var t = TorchSharp.torch.arange(1, 5, dtype: TorchSharp.torch.float32);
-        Console.WriteLine($"selftest: torch sum = {t.sum().item<float>()}, device = {Devices.Resolve("auto").type}");
+        string device = TorchSharp.torch.cuda.is_available() ? ComputeDevice.Cuda : ComputeDevice.Cpu;
+        Console.WriteLine($"selftest: torch sum = {t.sum().item<float>()}, device = {Devices.Use(device).type}");
         return 0;
     }
-}
-
-/// <summary>Progress with items done/total and an ETA from the mean time per finished item.</summary>
-sealed class Progress(int total)
-{
-    readonly Stopwatch _clock = Stopwatch.StartNew();
-    int _done;
-
-    public void Finished(string label)
-    {
-        _done++;
-        TimeSpan? eta = _done < total ? TimeSpan.FromTicks(_clock.Elapsed.Ticks / _done * (total - _done)) : null;
-        Console.WriteLine(WorkerProtocol.Progress(_done, total, label, eta));
-    }
-}
-
-static class Devices
-{
-    /// <summary>auto: CUDA when libtorch sees a GPU, else the CPU.</summary>
-    public static TorchSharp.torch.Device Resolve(string setting) => setting switch
-    {
-        "cuda" => TorchSharp.torch.CUDA,
-        "cpu" => TorchSharp.torch.CPU,
-        _ => TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU,
-    };
-
-    /// <summary>CPU computes in float32; CUDA in bfloat16, like the reference.</summary>
-    public static TorchSharp.torch.ScalarType ComputeType(TorchSharp.torch.Device device) =>
-        device.type == TorchSharp.DeviceType.CUDA ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
 }

@@ -9,13 +9,14 @@ namespace VideoDataset.Worker;
 /// </summary>
 static class SegmentStage
 {
-    public static int Run(SegmentRequest request)
+    public static int Run(WorkerRequest request)
     {
+        var s = request.Settings;
         var progress = new Progress(request.Items.Count);
         int failed = 0;
-        foreach (var group in request.Items.GroupBy(i => i.RawPath, StringComparer.Ordinal))
-            SequenceEncoder.Encode(group.Key, group.ToList(), request.Fps, request.SegmentSeconds, request.FrameWidth, request.FrameHeight,
-                job => { Console.WriteLine(WorkerProtocol.Done(job.Output)); progress.Finished(job.Label); },
+        foreach (var group in request.Items.GroupBy(i => i.Input, StringComparer.Ordinal))
+            SequenceEncoder.Encode(group.Key, group.ToList(), s.Fps, s.SegmentSeconds, s.FrameWidth, s.FrameHeight,
+                job => { Console.WriteLine(WorkerProtocol.Done(job)); progress.Finished(job.Label); },
                 (job, d) => { Console.WriteLine(d.ToString()); failed++; progress.Finished(job.Label); });
         return failed == 0 ? 0 : 1;
     }

@@ -1,38 +1,9 @@
 using VideoDataset.Core.Annotations;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Staleness;
+using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Core.Dataset;
-
-/// <summary>A video's latent: where it goes and the key it must record to be fresh.</summary>
-public sealed record PlannedLatent(AnnotationEntry Entry, string OutputPath, string RelativePath, string Key, string VideoSha256, string StampPath)
-{
-    public Dictionary<string, string> Metadata(string recipe) => new()
-    {
-        ["videodataset"] = "1", ["stage"] = "latents", ["key"] = Key, ["video"] = Entry.Video,
-        ["video_sha256"] = VideoSha256, ["recipe_sha256"] = Recipes.Sha256Hex(recipe),
-    };
-}
-
-/// <summary>One distinct encoded string: content-addressed, so its path changes whenever its key does.</summary>
-public sealed record PlannedText(string Text, string Key, string OutputPath, string RelativePath)
-{
-    public Dictionary<string, string> Metadata() => new()
-    {
-        ["videodataset"] = "1", ["stage"] = "text", ["key"] = Key, ["text"] = Text,
-    };
-}
-
-/// <summary>One manifest-&lt;L&gt;s.jsonl: its lines in annotation order.</summary>
-public sealed record PlannedManifest(int Seconds, string OutputPath, IReadOnlyList<ManifestLine> Lines)
-{
-    /// <summary>The full manifest, every line included.</summary>
-    public string Content => ManifestWriter.Render(Lines);
-
-    /// <summary>The manifest of the lines whose outputs all exist (a failed video is left out, not faked).</summary>
-    public string ContentOfBuilt(string datasetDir) => ManifestWriter.Render(Lines.Where(l =>
-        File.Exists(Path.Combine(datasetDir, l.VidEmb)) && l.TextChunkEmb.All(t => File.Exists(Path.Combine(datasetDir, t)))));
-}
 
 /// <summary>
 /// Everything a build should produce, decided from annotations, input content and recipes, without
@@ -43,6 +14,7 @@ public sealed class DatasetPlan
     public const string ModelFolderMissing = "VDS5001";
     public const string NoModelNamed = "VDS5002";
 
+    /// <summary>The settings with TorchDevice resolved: what the keys record and what the worker is told to use.</summary>
     public required DatasetSettings Settings { get; init; }
     public required AnnotationSet Annotations { get; init; }
     public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
@@ -54,8 +26,15 @@ public sealed class DatasetPlan
 
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
 
-    /// <summary>False when a model folder is missing: nothing can be encoded, only reported.</summary>
-    public bool ModelsUsable => !Diagnostics.Any(d => d.Code is ModelFolderMissing or NoModelNamed);
+    /// <summary>False when a model folder is missing or the device is unusable: nothing can be encoded, only reported.</summary>
+    public bool ModelsUsable => !Diagnostics.Any(d => d.Code is ModelFolderMissing or NoModelNamed or ComputeDevice.Unusable);
+
+    /// <summary>The freshness decision for latents, made once per build: those that do not record their key now.</summary>
+    public List<PlannedLatent> StaleLatents(FileStampCache outputKeys) =>
+        Latents.Where(l => !OutputState.IsFresh(l.OutputPath, l.Key, outputKeys)).ToList();
+
+    /// <summary>The freshness decision for text embeddings: content-addressed (the key is in the path), so a missing file is a stale one.</summary>
+    public List<PlannedText> StaleTexts() => Texts.Where(t => !File.Exists(t.OutputPath)).ToList();
 
     public static string TextRelativePath(string key) => $"text/{key[..2]}/{key}.pt";
 
@@ -63,7 +42,7 @@ public sealed class DatasetPlan
     public static List<Diagnostic> CheckModels(DatasetSettings s, string projectFile)
     {
         var problems = new List<Diagnostic>();
-        if (s.ResolvedVaeDir == "" || s.ResolvedT5Dir == "" || s.ResolvedTokenizerDir == "")
+        if (s.VaeModelDir == "" || s.T5ModelDir == "" || s.TokenizerDir == "")
         {
             problems.Add(Diagnostic.Error(NoModelNamed, projectFile, 0, 0,
                 "No model is named: set ModelDir to a diffusers CogVideoX snapshot (vae/, text_encoder/, tokenizer/), or to 'tiny' for the small test models, or set VaeModelDir, T5ModelDir and TokenizerDir."));
@@ -74,29 +53,33 @@ public sealed class DatasetPlan
             if (!anyOf.Any(f => File.Exists(Path.Combine(dir, f))))
                 problems.Add(Diagnostic.Error(ModelFolderMissing, dir, 0, 0, $"The {what} folder lacks its files: expected {string.Join(" or ", anyOf)} in '{dir}'."));
         }
-        Need(s.ResolvedVaeDir, "VAE", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json");
-        Need(s.ResolvedVaeDir, "VAE", "config.json");
-        Need(s.ResolvedT5Dir, "T5", "model.safetensors", "model.safetensors.index.json");
-        Need(s.ResolvedT5Dir, "T5", "config.json");
-        Need(s.ResolvedTokenizerDir, "tokenizer", "spiece.model");
+        Need(s.VaeModelDir, "VAE", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json");
+        Need(s.VaeModelDir, "VAE", "config.json");
+        Need(s.T5ModelDir, "T5", "model.safetensors", "model.safetensors.index.json");
+        Need(s.T5ModelDir, "T5", "config.json");
+        Need(s.TokenizerDir, "tokenizer", "spiece.model");
         return problems;
     }
 
-    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile)
+    /// <param name="s">The settings, paths absolute (<see cref="DatasetSettings.MakeAbsolute"/>).</param>
+    /// <param name="visibleGpus">GPUs this build may use (<see cref="ComputeDevice.VisibleGpus"/>).</param>
+    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus)
     {
         var annotations = AnnotationReader.Read(s.AnnotationFile, s.EpisodeDir);
         var diagnostics = new List<Diagnostic>(annotations.Diagnostics);
         var modelProblems = CheckModels(s, projectFile);
+        s = s with { TorchDevice = ComputeDevice.Resolve(s.TorchDevice, s.VideoDatasetCuda, visibleGpus, projectFile, out var deviceError) };
+        if (deviceError is not null) modelProblems.Add(deviceError);
         diagnostics.AddRange(modelProblems);
 
-        string numerics = Recipes.Numerics(s.TorchDevice, s.CudaBuild);
+        string numerics = ComputeDevice.Numerics(s.TorchDevice);
         string latentRecipe = "", textRecipe = "";
         if (modelProblems.Count == 0)
         {
-            latentRecipe = Recipes.Latents(Recipes.ModelIdentity(s.ResolvedVaeDir, Recipes.WeightFiles(s.ResolvedVaeDir), contentHashes),
+            latentRecipe = Recipes.Latents(Recipes.ModelIdentity(s.VaeModelDir, Recipes.WeightFiles(s.VaeModelDir), contentHashes),
                 s.Fps, s.SegmentSeconds, s.FrameWidth, s.FrameHeight, s.VaeChunkFrames, numerics);
-            textRecipe = Recipes.Text(Recipes.ModelIdentity(s.ResolvedT5Dir, Recipes.WeightFiles(s.ResolvedT5Dir), contentHashes),
-                Recipes.ModelIdentity(s.ResolvedTokenizerDir, Recipes.TokenizerFiles(s.ResolvedTokenizerDir), contentHashes),
+            textRecipe = Recipes.Text(Recipes.ModelIdentity(s.T5ModelDir, Recipes.WeightFiles(s.T5ModelDir), contentHashes),
+                Recipes.ModelIdentity(s.TokenizerDir, Recipes.TokenizerFiles(s.TokenizerDir), contentHashes),
                 s.TextMaxLength, numerics);
         }
 
@@ -114,8 +97,7 @@ public sealed class DatasetPlan
             var e = entries[i];
             string rel = e.LatentRelativePath;
             string key = Recipes.Key(latentRecipe, videoHashes[i]);
-            var latent = new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i],
-                Path.Combine(s.IntermediateDir, "stamps", rel + ".key"));
+            var latent = new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i]);
             latents.Add(latent);
             var textPaths = new List<string>(e.Segments);
             foreach (string encoded in e.EncodedTexts())

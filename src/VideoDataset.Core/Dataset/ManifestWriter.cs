@@ -4,9 +4,6 @@ using System.Text.Json;
 
 namespace VideoDataset.Core.Dataset;
 
-/// <summary>One manifest line (DESIGN §2): paths relative to DatasetDir with forward slashes.</summary>
-public sealed record ManifestLine(string VidEmb, IReadOnlyList<string> TextChunkEmb, string Video);
-
 public static class ManifestWriter
 {
     static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };

@@ -25,36 +25,4 @@ public static class OutputState
     }
 
     public static bool IsFresh(string path, string expectedKey, FileStampCache keys) => RecordedKey(path, keys) == expectedKey;
-
-    /// <summary>
-    /// Keeps a latent's stamp file (the Inputs of the EncodeVideoLatents target, 1:1 with its
-    /// Outputs) older than the latent exactly when the latent is fresh, so MSBuild's own timestamp
-    /// comparison reaches the same decision as the content check. Returns whether it had to change
-    /// the stamp; with <paramref name="dryRun"/> it changes nothing.
-    /// </summary>
-    public static bool SyncStamp(PlannedLatent latent, bool fresh, bool dryRun)
-    {
-        var stamp = new FileInfo(latent.StampPath);
-        var output = new FileInfo(latent.OutputPath);
-        if (fresh)
-        {
-            if (stamp.Exists && stamp.LastWriteTimeUtc < output.LastWriteTimeUtc) return false;
-            if (dryRun) return true;
-            WriteStamp(latent);
-            File.SetLastWriteTimeUtc(latent.StampPath, output.LastWriteTimeUtc.AddSeconds(-1));
-            return true;
-        }
-        if (stamp.Exists && (!output.Exists || stamp.LastWriteTimeUtc > output.LastWriteTimeUtc)) return false;
-        if (dryRun) return true;
-        WriteStamp(latent);
-        if (output.Exists && new FileInfo(latent.StampPath).LastWriteTimeUtc <= output.LastWriteTimeUtc)
-            File.SetLastWriteTimeUtc(latent.StampPath, output.LastWriteTimeUtc.AddSeconds(1));
-        return true;
-    }
-
-    static void WriteStamp(PlannedLatent latent)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(latent.StampPath)!);
-        File.WriteAllText(latent.StampPath, latent.Key + "\n");
-    }
 }

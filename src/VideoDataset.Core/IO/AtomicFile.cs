@@ -23,10 +23,7 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
-        string fullPath = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, Path.GetFileName(fullPath) + TempMarker + Path.GetRandomFileName().Replace(".", ""));
+        string temp = NewTempPath(path);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -34,13 +31,45 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true); // the data must be on disk before the rename makes it visible
             }
-            MoveWithRetries(temp, fullPath);
+            MoveWithRetries(temp, Path.GetFullPath(path));
         }
         finally
         {
-            // Reached with the temp still present only when writing or renaming failed.
-            try { if (File.Exists(temp)) File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            Discard(temp); // the temp is still there only when writing or renaming failed
         }
+    }
+
+    /// <summary>
+    /// A temporary path next to <paramref name="path"/> (same file system, its folder created), for
+    /// a writer that needs a path rather than a stream, such as an ffmpeg process; finish with
+    /// <see cref="Commit"/>, or <see cref="Discard"/> on failure.
+    /// </summary>
+    public static string NewTempPath(string path)
+    {
+        string fullPath = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, Path.GetFileName(fullPath) + TempMarker + Path.GetRandomFileName().Replace(".", ""));
+    }
+
+    /// <summary>Puts a complete temporary file from <see cref="NewTempPath"/> in place: flushed to disk, then renamed (with retries).</summary>
+    public static void Commit(string temp, string path)
+    {
+        try
+        {
+            using (var f = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) f.Flush(flushToDisk: true);
+            MoveWithRetries(temp, Path.GetFullPath(path));
+        }
+        finally
+        {
+            Discard(temp);
+        }
+    }
+
+    /// <summary>Removes a temporary file if it is still there; never throws.</summary>
+    public static void Discard(string temp)
+    {
+        try { if (temp != "" && File.Exists(temp)) File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public static void WriteAllBytes(string path, byte[] bytes)

@@ -190,7 +190,7 @@ public static class DatasetReport
         var list = new List<(string, string)>
         {
             ("ModelDir", s.ModelDir == "" ? "(none)" : s.ModelDir),
-            ("VAE folder", s.ResolvedVaeDir), ("T5 folder", s.ResolvedT5Dir), ("tokenizer folder", s.ResolvedTokenizerDir),
+            ("VAE folder", s.VaeModelDir), ("T5 folder", s.T5ModelDir), ("tokenizer folder", s.TokenizerDir),
         };
         // The recipes themselves: every model identity hash and byte-changing setting, as the keys hash them.
         foreach (var (stage, recipe) in new[] { ("latents", plan.LatentRecipe), ("text", plan.TextRecipe) })

@@ -1,8 +1,5 @@
 namespace VideoDataset.Core.Segments;
 
-/// <summary>The times of one segment: its start, and the end of its scene (frames at or after it are never used).</summary>
-public readonly record struct SegmentTiming(double Start, double SceneEnd);
-
 /// <summary>
 /// Which source frame each output frame is. Output frame i of a segment starting at s is the
 /// source frame displayed at time t = s + i/Fps: the last frame whose timestamp is at most t,

@@ -2,44 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using VideoDataset.Core.Dataset;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Staleness;
 
 namespace VideoDataset.Core.Segments;
 
-/// <summary>The PrepareSegments stage's properties, as absolute paths.</summary>
-public sealed record SegmentSettings
-{
-    public required string RawEpisodeDir { get; init; }
-    public required string SceneFile { get; init; }
-    public required string CaptionFile { get; init; }
-    public required string EpisodeDir { get; init; }
-    public required string AnnotationFile { get; init; }
-    public required IReadOnlyList<int> SequenceSeconds { get; init; }
-    public int Fps { get; init; } = 16;
-    public int SegmentSeconds { get; init; } = 3;
-    public int Width { get; init; } = 720;
-    public int Height { get; init; } = 480;
-}
-
 /// <summary>
-/// One conformant segment: <see cref="SegmentSeconds"/> seconds from <see cref="Start"/> of the
-/// raw video, inside its scene [.., <see cref="SceneEnd"/>). Padded segments (scenes of 2 to 3 s)
-/// repeat the scene's last frame up to their length.
-/// </summary>
-public sealed record PlannedSegment(string Id, int Scene, int IndexInScene, double Start, double SceneEnd, bool IsSceneStart, bool IsSceneEnd, bool Padded);
-
-/// <summary>One sequence video of <see cref="Seconds"/> s: consecutive segments of one episode.</summary>
-public sealed record PlannedSequence(
-    string Episode, string RawPath, string RawSha256, int Seconds, int Index,
-    IReadOnlyList<PlannedSegment> Segments, string Video, string OutputPath, string Key, IReadOnlyList<string>? Texts)
-{
-    /// <summary>Whether the sequence has a caption for every segment, so it gets an annotation line and a video.</summary>
-    public bool Captioned => Texts is not null;
-}
-
-/// <summary>
-/// From scenes to sequences (issue 5): crops each scene to whole segments, centred; groups an
+/// From scenes to sequences: crops each scene to whole segments, centred; groups an
 /// episode's consecutive segments into sequences of each configured length; gives every sequence
 /// a key (the raw video's content, its segment times, fps, size, encoder and version) and the
 /// annotation line it contributes. Loads nothing but the two JSON Lines files, content hashes and
@@ -56,10 +26,9 @@ public sealed class SegmentPlan
     public const string MissingCaption = "VDS6021";
     public const string BadSequenceSeconds = "VDS6030";
 
-    /// <summary>What the encoder does; part of every key, so changing it rebuilds every sequence.</summary>
-    public const string EncoderSettings = "libx264 -preset medium -crf 12 -pix_fmt yuv420p; scale=increase+centre-crop bicubic";
-
-    public required SegmentSettings Settings { get; init; }
+    public required DatasetSettings Settings { get; init; }
+    /// <summary>The sequence lengths made, in seconds (SequenceSeconds parsed).</summary>
+    public required IReadOnlyList<int> SequenceSeconds { get; init; }
     public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
     public required IReadOnlyList<PlannedSequence> Sequences { get; init; }
     public required int DroppedScenes { get; init; }
@@ -106,7 +75,9 @@ public sealed class SegmentPlan
 
     /// <param name="contentHash">SHA-256 of a raw video (cached by the caller).</param>
     /// <param name="duration">Duration in seconds of a raw video (cached by the caller); throws DiagnosticException when unreadable.</param>
-    public static SegmentPlan Create(SegmentSettings s, Func<string, string> contentHash, Func<string, double> duration)
+    /// <param name="s">The settings, paths absolute.</param>
+    /// <param name="sequenceSeconds">The lengths to make (<see cref="ParseSequenceSeconds"/>).</param>
+    public static SegmentPlan Create(DatasetSettings s, IReadOnlyList<int> sequenceSeconds, Func<string, string> contentHash, Func<string, double> duration)
     {
         var diagnostics = new List<Diagnostic>();
         var videos = SceneFile.Read(s.SceneFile, s.RawEpisodeDir, diagnostics);
@@ -147,7 +118,7 @@ public sealed class SegmentPlan
             }
 
             string? rawSha = null;
-            foreach (int seconds in s.SequenceSeconds)
+            foreach (int seconds in sequenceSeconds)
             {
                 int n = seconds / s.SegmentSeconds;
                 for (int k = 0; (k + 1) * n <= segments.Count; k++)
@@ -177,17 +148,17 @@ public sealed class SegmentPlan
                     $"No sequence holds segment '{c.Segment}' (no such segment, or it falls in no whole sequence): its caption is unused."));
         // In file then line order, as a reader goes through the files.
         var ordered = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line).ToList();
-        return new SegmentPlan { Settings = s, Diagnostics = ordered, Sequences = sequences, DroppedScenes = dropped };
+        return new SegmentPlan { Settings = s, SequenceSeconds = sequenceSeconds, Diagnostics = ordered, Sequences = sequences, DroppedScenes = dropped };
     }
 
     /// <summary>The key a sequence video records: what its frames are made from.</summary>
-    public static string Key(string rawSha256, IReadOnlyList<PlannedSegment> segments, int seconds, SegmentSettings s)
+    public static string Key(string rawSha256, IReadOnlyList<PlannedSegment> segments, int seconds, DatasetSettings s)
     {
         var sb = new StringBuilder();
         sb.Append("videodataset-segments/").Append(Version).Append('\n')
           .Append("raw=").Append(rawSha256).Append('\n')
-          .Append(CultureInfo.InvariantCulture, $"fps={s.Fps}\nsegment={s.SegmentSeconds}\nsize={s.Width}x{s.Height}\nseconds={seconds}\n")
-          .Append("encoder=").Append(EncoderSettings).Append('\n');
+          .Append(CultureInfo.InvariantCulture, $"fps={s.Fps}\nsegment={s.SegmentSeconds}\nsize={s.FrameWidth}x{s.FrameHeight}\nseconds={seconds}\n")
+          .Append("encoder=").Append(SequenceEncoder.Settings).Append('\n');
         foreach (var seg in segments)
             sb.Append(CultureInfo.InvariantCulture, $"seg={seg.Start:R}@{seg.SceneEnd:R}\n");
         return Recipes.Sha256Hex(sb.ToString());

@@ -1,39 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 using VideoDataset.Core.Video;
+using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Core.Segments;
-
-/// <summary>One sequence video to write: its raw video, its segments' times and the key it records.</summary>
-public sealed record SequenceJob
-{
-    public required string RawPath { get; init; }
-    public required string Output { get; init; }
-    public required string Key { get; init; }
-    public required List<SegmentTiming> Segments { get; init; }
-    public string Label { get; init; } = "";
-}
-
-/// <summary>What the PrepareSegments task hands the worker (`segments --request file.json`).</summary>
-public sealed record SegmentRequest
-{
-    public const string Stage = "segments";
-    public int Fps { get; init; } = 16;
-    public int SegmentSeconds { get; init; } = 3;
-    public int FrameWidth { get; init; } = 720;
-    public int FrameHeight { get; init; } = 480;
-    public List<SequenceJob> Items { get; init; } = new();
-
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-    public static SegmentRequest Load(string path) =>
-        JsonSerializer.Deserialize<SegmentRequest>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty request");
-}
 
 /// <summary>
 /// Writes sequence videos from a raw video in one decoding pass: ffmpeg decodes every frame once
@@ -46,6 +19,15 @@ public static class SequenceEncoder
 {
     public const string EncodeFailed = "VDS6040";
     public const string KeyPrefix = "videodataset-segments:";
+
+    /// <summary>How source frames are scaled to cover the frame size (then centre-cropped).</summary>
+    const string ScaleFlags = "bicubic";
+
+    /// <summary>The encoder's quality settings (ffmpeg arguments after -c:v).</summary>
+    static readonly string[] X264 = ["libx264", "-preset", "medium", "-crf", "12", "-pix_fmt", "yuv420p"];
+
+    /// <summary>What the encoder does, as the text in every sequence's key: changing the arguments above changes every key.</summary>
+    public static readonly string Settings = string.Join(" ", X264) + "; scale=increase+centre-crop " + ScaleFlags;
 
     /// <summary>Display times of a video's frames, relative to its first frame, ascending (from packet timestamps, no decoding).</summary>
     public static List<double> FrameTimes(string path)
@@ -83,9 +65,9 @@ public static class SequenceEncoder
         return code == 0 && comment.StartsWith(KeyPrefix, StringComparison.Ordinal) ? comment[KeyPrefix.Length..] : "";
     }
 
-    sealed class Open(SequenceJob job, int[] frames)
+    sealed class Open(WorkItem job, int[] frames)
     {
-        public SequenceJob Job { get; } = job;
+        public WorkItem Job { get; } = job;
         public int[] Frames { get; } = frames;
         public int Next;
         public Process? Encoder;
@@ -97,13 +79,13 @@ public static class SequenceEncoder
     /// Writes every job of one raw video. <paramref name="done"/> is called for each finished output;
     /// a failure is reported through <paramref name="failed"/> and leaves no output behind.
     /// </summary>
-    public static void Encode(string rawPath, IReadOnlyList<SequenceJob> jobs, int fps, int segmentSeconds, int width, int height,
-        Action<SequenceJob> done, Action<SequenceJob, Diagnostic> failed)
+    public static void Encode(string rawPath, IReadOnlyList<WorkItem> jobs, int fps, int segmentSeconds, int width, int height,
+        Action<WorkItem> done, Action<WorkItem, Diagnostic> failed)
     {
         List<double> times;
         try { times = FrameTimes(rawPath); }
         catch (DiagnosticException e) { foreach (var j in jobs) failed(j, e.Diagnostic); return; }
-        var pending = jobs.Select(j => new Open(j, FrameSelection.SourceFrames(times, j.Segments, fps, segmentSeconds)))
+        var pending = jobs.Select(j => new Open(j, FrameSelection.SourceFrames(times, j.Timings, fps, segmentSeconds)))
             .OrderBy(o => o.Frames[0]).ToList();
         var active = new List<Open>();
         int last = pending.Max(o => o.Frames[^1]);
@@ -112,7 +94,7 @@ public static class SequenceEncoder
         using var decoder = FfmpegTools.Start("ffmpeg", new[]
         {
             "-v", "error", "-nostdin", "-i", rawPath, "-map", "0:v:0", "-fps_mode", "passthrough",
-            "-vf", $"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,crop={width}:{height},setsar=1",
+            "-vf", $"scale={width}:{height}:force_original_aspect_ratio=increase:flags={ScaleFlags},crop={width}:{height},setsar=1",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-",
         });
         var decoderErrors = new StringBuilder();
@@ -151,18 +133,17 @@ public static class SequenceEncoder
         }
     }
 
-    static bool Start(Open o, int fps, int width, int height, Action<SequenceJob, Diagnostic> failed)
+    static bool Start(Open o, int fps, int width, int height, Action<WorkItem, Diagnostic> failed)
     {
-        try { Directory.CreateDirectory(Path.GetDirectoryName(o.Job.Output)!); }
+        try { o.Temp = AtomicFile.NewTempPath(o.Job.Output); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fail(o, $"cannot create its folder: {e.Message}", failed); return false; }
-        o.Temp = o.Job.Output + AtomicFile.TempMarker + Path.GetRandomFileName().Replace(".", "");
         var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[]
         {
             "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", $"{width}x{height}", "-r", fps.ToString(CultureInfo.InvariantCulture), "-i", "-",
-            "-frames:v", o.Frames.Length.ToString(CultureInfo.InvariantCulture), "-c:v", "libx264", "-preset", "medium", "-crf", "12",
-            "-pix_fmt", "yuv420p", "-metadata", "comment=" + KeyPrefix + o.Job.Key, "-f", "mp4", o.Temp,
-        }) psi.ArgumentList.Add(a);
+            "-frames:v", o.Frames.Length.ToString(CultureInfo.InvariantCulture), "-c:v",
+        }.Concat(X264).Concat(new[] { "-metadata", "comment=" + KeyPrefix + o.Job.Key, "-f", "mp4", o.Temp }))
+            psi.ArgumentList.Add(a);
         try { o.Encoder = Process.Start(psi); }
         catch (System.ComponentModel.Win32Exception e) { failed(o.Job, Diagnostic.Error("VDS2009", "ffmpeg", 0, 0, $"cannot start ffmpeg: {e.Message}")); return false; }
         o.Encoder!.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (o.Stderr) o.Stderr.AppendLine(e.Data); };
@@ -170,20 +151,20 @@ public static class SequenceEncoder
         return true;
     }
 
-    static void Finish(Open o, Action<SequenceJob> done, Action<SequenceJob, Diagnostic> failed)
+    static void Finish(Open o, Action<WorkItem> done, Action<WorkItem, Diagnostic> failed)
     {
         o.Encoder!.StandardInput.Close();
         o.Encoder.WaitForExit();
         if (o.Encoder.ExitCode != 0) { Fail(o, $"ffmpeg exited with {o.Encoder.ExitCode}: {FfmpegTools.LastLines(o.Stderr.ToString())}", failed); return; }
-        using (var f = new FileStream(o.Temp, FileMode.Open, FileAccess.ReadWrite)) f.Flush(flushToDisk: true);
-        File.Move(o.Temp, o.Job.Output, overwrite: true);
+        try { AtomicFile.Commit(o.Temp, o.Job.Output); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fail(o, $"cannot put it in place: {e.Message}", failed); return; }
         done(o.Job);
     }
 
-    static void Fail(Open o, string message, Action<SequenceJob, Diagnostic> failed)
+    static void Fail(Open o, string message, Action<WorkItem, Diagnostic> failed)
     {
         if (o.Encoder is { HasExited: false }) { try { o.Encoder.Kill(); o.Encoder.WaitForExit(); } catch (InvalidOperationException) { } }
-        if (o.Temp != "" && File.Exists(o.Temp)) File.Delete(o.Temp);
-        failed(o.Job, Diagnostic.Error(EncodeFailed, o.Job.Output, 0, 0, $"Writing the sequence from '{o.Job.RawPath}' failed: {message}"));
+        AtomicFile.Discard(o.Temp);
+        failed(o.Job, Diagnostic.Error(EncodeFailed, o.Job.Output, 0, 0, $"Writing the sequence from '{o.Job.Input}' failed: {message}"));
     }
 }

@@ -49,12 +49,19 @@ public sealed class FileStampCache
         return value;
     }
 
-    /// <summary>The cached value when the file's size and time are unchanged, else null (no computing).</summary>
-    public string? Peek(string path)
+    /// <summary>
+    /// Remembers a value already known for the file as it is now (the key a worker reports it has
+    /// just written), so the file is not read back; a later change of its size or time makes
+    /// <see cref="Get"/> read it again.
+    /// </summary>
+    public void Record(string path, string value)
     {
         var info = new FileInfo(path);
-        if (!info.Exists) return null;
-        return _entries.TryGetValue(path, out var e) && e.Size == info.Length && e.Ticks == info.LastWriteTimeUtc.Ticks ? e.Value : null;
+        if (!info.Exists) { Forget(path); return; }
+        var entry = (info.Length, info.LastWriteTimeUtc.Ticks, value);
+        if (_entries.TryGetValue(path, out var e) && e == entry) return;
+        _entries[path] = entry;
+        _changed = true;
     }
 
     public void Forget(string path) { if (_entries.TryRemove(path, out _)) _changed = true; }

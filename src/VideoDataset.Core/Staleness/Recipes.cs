@@ -33,9 +33,6 @@ public static class Recipes
     public static IEnumerable<string> TokenizerFiles(string dir) =>
         Directory.Exists(dir) ? Directory.EnumerateFiles(dir).Where(f => !Path.GetFileName(f).StartsWith('.')) : [];
 
-    public static string Numerics(string torchDevice, bool cudaBuild) =>
-        torchDevice == "cuda" || (torchDevice == "auto" && cudaBuild) ? "cuda-bf16" : "cpu-fp32";
-
     public static string Latents(string vaeIdentity, int fps, int segmentSeconds, int width, int height, int chunkFrames, string numerics) =>
         $"videodataset-latents/{LatentEncoderVersion}\nvae={vaeIdentity}\nfps={fps}\nsegment={segmentSeconds}\nsize={width}x{height}\nchunk={chunkFrames}\nnumerics={numerics}\n";
 

@@ -100,6 +100,9 @@ public sealed class SafetensorsCheckpoint
 
     public TensorData Read(string name) => FileOf(name).Read(name);
 
+    /// <summary>Part of one tensor's bytes straight into <paramref name="destination"/>; see <see cref="SafetensorsFile.ReadInto"/>.</summary>
+    public void ReadInto(string name, Span<byte> destination, long tensorOffset = 0) => FileOf(name).ReadInto(name, destination, tensorOffset);
+
     public bool Contains(string name) => _fileOf.ContainsKey(name);
 
     SafetensorsFile FileOf(string name) =>

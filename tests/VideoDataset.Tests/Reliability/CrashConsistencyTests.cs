@@ -55,7 +55,6 @@ public partial class CrashConsistencyTests
             if (Directory.Exists(p.DatasetDir)) Directory.Delete(p.DatasetDir, true);
             string obj = Path.Combine(p.Dir, "obj");
             if (random.Next(2) == 0 && Directory.Exists(obj)) Directory.Delete(obj, true);
-            else if (Directory.Exists(Path.Combine(obj, "VideoDataset/stamps"))) Directory.Delete(Path.Combine(obj, "VideoDataset/stamps"), true);
 
             // One to three kills in a row, each at a random time within a full build's duration.
             int row = Math.Min(kills - done, 1 + random.Next(3));

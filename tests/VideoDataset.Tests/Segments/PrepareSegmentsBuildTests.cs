@@ -36,7 +36,7 @@ public sealed class PrepareSegmentsBuildTests
     static readonly string[] SegmentIds =
         ["ep01/scene000_seg00", "ep01/scene000_seg01", "ep01/scene001_seg00", "ep01/scene003_seg00", "show/ep02/scene000_seg00", "show/ep02/scene000_seg01"];
 
-    static DatasetProject Project(string name)
+    internal static DatasetProject Project(string name)
     {
         var p = new DatasetProject(name);
         p.Properties["FrameWidth"] = Clips.Width.ToString();

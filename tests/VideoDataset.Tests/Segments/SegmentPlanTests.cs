@@ -1,6 +1,7 @@
 using System.Text.Json;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.Segments;
+using VideoDataset.Tests.Support;
 
 namespace VideoDataset.Tests.Segments;
 
@@ -29,14 +30,14 @@ public sealed class SegmentPlanTests
         File.WriteAllText(Path.Combine(_dir, "scenes.jsonl"), scenes);
         File.WriteAllText(Path.Combine(_dir, "captions.jsonl"), captions);
         var diagnostics = new List<Diagnostic>();
-        var s = new SegmentSettings
+        var s = TestSettings.Create(_dir) with
         {
             RawEpisodeDir = Path.Combine(_dir, "raw"), SceneFile = Path.Combine(_dir, "scenes.jsonl"), CaptionFile = Path.Combine(_dir, "captions.jsonl"),
-            EpisodeDir = Path.Combine(_dir, "episodes"), AnnotationFile = Path.Combine(_dir, "annotations.jsonl"),
-            SequenceSeconds = SegmentPlan.ParseSequenceSeconds(lengths, 3, "p.proj", diagnostics), Width = 64, Height = 48,
+            EpisodeDir = Path.Combine(_dir, "episodes"), AnnotationFile = Path.Combine(_dir, "annotations.jsonl"), FrameWidth = 64, FrameHeight = 48,
         };
+        var lengthList = SegmentPlan.ParseSequenceSeconds(lengths, 3, "p.proj", diagnostics);
         Assert.IsEmpty(diagnostics);
-        return SegmentPlan.Create(s, p => "sha-of-" + Path.GetFileName(p), _ => duration);
+        return SegmentPlan.Create(s, lengthList, p => "sha-of-" + Path.GetFileName(p), _ => duration);
     }
 
     static string Captions(params string[] ids) => string.Concat(ids.Select(id => $"{{\"segment\": \"{id}\", \"text\": \"caption of {id}\"}}\n"));

@@ -1,4 +1,5 @@
 using VideoDataset.Core.Segments;
+using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Tests.Segments;
 
@@ -33,11 +34,11 @@ public sealed class SequenceEncoderTests
             .Concat(SegmentPlan.SegmentStarts(10.2, 12.7, 3).Select(s => new SegmentTiming(s, 12.7))).ToList();
         Assert.IsEmpty(SegmentPlan.SegmentStarts(12.7, 14, 3));
         Assert.HasCount(4, segments);
-        var jobs = new List<SequenceJob>
+        var jobs = new List<WorkItem>
         {
-            new() { RawPath = raw, Output = Path.Combine(_dir, "out/ep01/12s_0000.mp4"), Key = "key-12", Segments = segments },
-            new() { RawPath = raw, Output = Path.Combine(_dir, "out/ep01/3s_0003.mp4"), Key = "key-3", Segments = [segments[3]] },
-            new() { RawPath = raw, Output = Path.Combine(_dir, "out/ep01/3s_0000.mp4"), Key = "key-0", Segments = [segments[0]] },
+            new() { Input = raw, Output = Path.Combine(_dir, "out/ep01/12s_0000.mp4"), Key = "key-12", Timings = segments },
+            new() { Input = raw, Output = Path.Combine(_dir, "out/ep01/3s_0003.mp4"), Key = "key-3", Timings = [segments[3]] },
+            new() { Input = raw, Output = Path.Combine(_dir, "out/ep01/3s_0000.mp4"), Key = "key-0", Timings = [segments[0]] },
         };
         var done = new List<string>();
         SequenceEncoder.Encode(raw, jobs, 16, 3, 64, 48, j => done.Add(j.Key), (j, d) => Assert.Fail(d.ToString()));
@@ -78,7 +79,7 @@ public sealed class SequenceEncoderTests
         var times = SequenceEncoder.FrameTimes(raw);
         Assert.HasCount(200, times);
         string output = Path.Combine(_dir, "wide_6s.mp4");
-        var job = new SequenceJob { RawPath = raw, Output = output, Key = "k", Segments = [new SegmentTiming(0.3, 6.5), new SegmentTiming(3.3, 6.5)] };
+        var job = new WorkItem { Input = raw, Output = output, Key = "k", Timings = [new SegmentTiming(0.3, 6.5), new SegmentTiming(3.3, 6.5)] };
         SequenceEncoder.Encode(raw, [job], 16, 3, 64, 48, _ => { }, (_, d) => Assert.Fail(d.ToString()));
         Assert.AreEqual((97, "16/1", 64, 48), CounterVideo.Probe(output));
         // 256x144 scales to 86x48 (factor 1/3) and loses 11 columns at each side: output column x shows source
@@ -88,7 +89,7 @@ public sealed class SequenceEncoderTests
         for (int i = 0; i < 97; i++)
         {
             int j = Math.Min(i / 48, 1);
-            double t = job.Segments[j].Start + (i - 48 * j) / 16.0;
+            double t = job.Timings[j].Start + (i - 48 * j) / 16.0;
             int k = times.FindLastIndex(x => x <= t + 0.0005); // the frame displayed at t
             int bits = columns.Select((x, b) => frames[i][12 * 64 + x] > 128 ? 1 << b : 0).Sum();
             Assert.AreEqual((k >> 2) & 15, bits, $"output frame {i} (t = {t} s) should show source frame {k}");
@@ -102,8 +103,8 @@ public sealed class SequenceEncoderTests
         string raw = Path.Combine(_dir, "short.mkv");
         CounterVideo.Make(raw, 100); // 4 s
         File.WriteAllText(Path.Combine(_dir, "blocked"), "a file where the output's folder should be");
-        var good = new SequenceJob { RawPath = raw, Output = Path.Combine(_dir, "good.mp4"), Key = "g", Segments = [new SegmentTiming(0.5, 4)] };
-        var bad = new SequenceJob { RawPath = raw, Output = Path.Combine(_dir, "blocked/bad.mp4"), Key = "b", Segments = [new SegmentTiming(0, 4)] };
+        var good = new WorkItem { Input = raw, Output = Path.Combine(_dir, "good.mp4"), Key = "g", Timings = [new SegmentTiming(0.5, 4)] };
+        var bad = new WorkItem { Input = raw, Output = Path.Combine(_dir, "blocked/bad.mp4"), Key = "b", Timings = [new SegmentTiming(0, 4)] };
         var failed = new List<string>();
         SequenceEncoder.Encode(raw, [bad, good], 16, 3, 64, 48, _ => { }, (j, d) => failed.Add(j.Key + " " + d.Code));
         CollectionAssert.AreEqual(new[] { "b " + SequenceEncoder.EncodeFailed }, failed);

@@ -18,20 +18,28 @@ import torch
 DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
 
+class Float32Weights(dict):
+    """Weights kept as stored (bf16 halves the memory of real-size models) and handed out as float32."""
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, name).float()
+
+
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    base = 8 + n
+    """One tensor at a time, in its stored dtype, so a multi-GB shard is never held twice."""
     tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        buf = bytearray(raw[base + start:base + end])
-        t = torch.frombuffer(buf, dtype=DTYPES[info["dtype"]]) if end > start else torch.empty(0, dtype=DTYPES[info["dtype"]])
-        tensors[name] = t.reshape(info["shape"]).float()
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n).decode("utf-8"))
+        base = 8 + n
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            start, end = info["data_offsets"]
+            f.seek(base + start)
+            buf = bytearray(f.read(end - start))
+            t = torch.frombuffer(buf, dtype=DTYPES[info["dtype"]]) if end > start else torch.empty(0, dtype=DTYPES[info["dtype"]])
+            tensors[name] = t.reshape(info["shape"])
     return tensors
 
 
@@ -39,10 +47,10 @@ def load_weights(model_dir):
     import os
     single = os.path.join(model_dir, "model.safetensors")
     if os.path.exists(single):
-        return read_safetensors(single)
+        return Float32Weights(read_safetensors(single))
     with open(os.path.join(model_dir, "model.safetensors.index.json")) as f:
         weight_map = json.load(f)["weight_map"]
-    weights = {}
+    weights = Float32Weights()
     for shard in sorted(set(weight_map.values())):
         weights.update(read_safetensors(os.path.join(model_dir, shard)))
     return weights

@@ -16,6 +16,7 @@ public sealed class T5Attention : nn.Module
     readonly Linear q, k, v, o;
     readonly Embedding? relative_attention_bias;
     readonly int _heads, _dKv, _numBuckets, _maxDistance;
+    readonly ScalarType _computeType;
 
     public T5Attention(T5Config config, bool hasRelativeAttentionBias, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5Attention))
     {
@@ -23,6 +24,7 @@ public sealed class T5Attention : nn.Module
         _dKv = config.DKv;
         _numBuckets = config.RelativeAttentionNumBuckets;
         _maxDistance = config.RelativeAttentionMaxDistance;
+        _computeType = dtype;
         long inner = (long)_heads * _dKv;
         q = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
         k = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
@@ -34,12 +36,10 @@ public sealed class T5Attention : nn.Module
         register_module(nameof(o), o);
         if (hasRelativeAttentionBias)
         {
-            relative_attention_bias = nn.Embedding(_numBuckets, _heads, device: device, dtype: dtype);
+            relative_attention_bias = ModelWeights.Embedding(_numBuckets, _heads, device, dtype);
             register_module(nameof(relative_attention_bias), relative_attention_bias);
         }
     }
-
-    public bool HasRelativeAttentionBias => relative_attention_bias is not null;
 
     /// <summary>
     /// Bucket of each relative position (key minus query), bidirectional: half the buckets for
@@ -63,7 +63,7 @@ public sealed class T5Attention : nn.Module
         return (buckets + torch.where(isSmall, distance, large)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The position bias [1, heads, queryLength, keyLength] in the weights' dtype.</summary>
+    /// <summary>The position bias [1, heads, queryLength, keyLength] in the compute dtype.</summary>
     public Tensor ComputeBias(long queryLength, long keyLength)
     {
         if (relative_attention_bias is null) throw new InvalidOperationException("only the first block has relative_attention_bias");
@@ -72,7 +72,7 @@ public sealed class T5Attention : nn.Module
         var context = torch.arange(queryLength, dtype: ScalarType.Int64, device: device).unsqueeze(1);
         var memory = torch.arange(keyLength, dtype: ScalarType.Int64, device: device).unsqueeze(0);
         var buckets = RelativePositionBucket(memory - context, _numBuckets, _maxDistance);
-        var values = relative_attention_bias.forward(buckets); // [q, k, heads]
+        var values = relative_attention_bias.forward(buckets).to(_computeType); // [q, k, heads]
         return values.permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope();
     }
 
@@ -82,9 +82,9 @@ public sealed class T5Attention : nn.Module
         using var scope = torch.NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
         Tensor Heads(Tensor x) => x.view(batch, length, _heads, _dKv).transpose(1, 2);
-        var query = Heads(q.forward(hiddenStates));
-        var key = Heads(k.forward(hiddenStates));
-        var value = Heads(v.forward(hiddenStates));
+        var query = Heads(ModelWeights.Linear(q, hiddenStates));
+        var key = Heads(ModelWeights.Linear(k, hiddenStates));
+        var value = Heads(ModelWeights.Linear(v, hiddenStates));
         var scores = torch.matmul(query, key.transpose(3, 2));
         positionBias ??= relative_attention_bias is not null
             ? ComputeBias(length, length)
@@ -93,7 +93,7 @@ public sealed class T5Attention : nn.Module
         // Softmax in float32 even for half weights, then back, as the reference does.
         var weights = scores.to(ScalarType.Float32).softmax(-1).to(scores.dtype);
         var context = torch.matmul(weights, value).transpose(1, 2).contiguous().view(batch, length, _heads * _dKv);
-        var output = o.forward(context);
+        var output = ModelWeights.Linear(o, context);
         return (output.MoveToOuterDisposeScope(), positionBias.MoveToOuterDisposeScope());
     }
 }

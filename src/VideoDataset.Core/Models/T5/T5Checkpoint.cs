@@ -15,13 +15,28 @@ public sealed class T5Checkpoint
     public string Path { get; }
     public IReadOnlyDictionary<string, SafetensorsEntry> Entries { get; }
     readonly Func<string, TensorData> _read;
+    readonly ModelWeights.ByteReader? _readInto;
 
     public T5Checkpoint(string path, IReadOnlyDictionary<string, SafetensorsEntry> entries, Func<string, TensorData> read)
     {
         Path = path; Entries = entries; _read = read;
     }
 
+    /// <param name="readInto">Reads part of a tensor's bytes straight into a parameter's storage (no copy on the managed heap).</param>
+    public T5Checkpoint(string path, IReadOnlyDictionary<string, SafetensorsEntry> entries, Func<string, TensorData> read, ModelWeights.ByteReader readInto)
+        : this(path, entries, read)
+    {
+        _readInto = readInto;
+    }
+
     public TensorData Read(string name) => _read(name);
+
+    /// <summary>Bytes [<paramref name="tensorOffset"/>, + destination length) of tensor <paramref name="name"/>.</summary>
+    public void ReadInto(string name, Span<byte> destination, long tensorOffset)
+    {
+        if (_readInto is not null) { _readInto(name, destination, tensorOffset); return; }
+        _read(name).Bytes.AsSpan(checked((int)tensorOffset), destination.Length).CopyTo(destination);
+    }
 
     /// <summary>
     /// <c>model.safetensors</c> in <paramref name="t5Dir"/>, or else the shards listed in
@@ -30,5 +45,5 @@ public sealed class T5Checkpoint
     public static T5Checkpoint Open(string t5Dir) => FromCheckpoint(SafetensorsCheckpoint.Open(t5Dir, WeightsFileName));
 
     public static T5Checkpoint FromCheckpoint(SafetensorsCheckpoint checkpoint) =>
-        new(checkpoint.Files[0], checkpoint.Names.ToDictionary(n => n, checkpoint.Entry, StringComparer.Ordinal), checkpoint.Read);
+        new(checkpoint.Files[0], checkpoint.Names.ToDictionary(n => n, checkpoint.Entry, StringComparer.Ordinal), checkpoint.Read, checkpoint.ReadInto);
 }

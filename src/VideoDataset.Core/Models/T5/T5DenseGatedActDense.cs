@@ -9,6 +9,7 @@ public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
 {
     readonly Linear wi_0, wi_1, wo;
     readonly Func<Tensor, Tensor> _act;
+    readonly ScalarType _computeType;
 
     public T5DenseGatedActDense(T5Config config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5DenseGatedActDense))
     {
@@ -19,14 +20,15 @@ public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
         register_module(nameof(wi_1), wi_1);
         register_module(nameof(wo), wo);
         _act = T5Activations.Get(config.DenseActFn);
+        _computeType = dtype;
     }
 
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = torch.NewDisposeScope();
-        var gated = _act(wi_0.forward(hiddenStates)) * wi_1.forward(hiddenStates);
-        if (gated.dtype != wo.weight!.dtype) gated = gated.to(wo.weight.dtype);
-        return wo.forward(gated).MoveToOuterDisposeScope();
+        var gated = _act(ModelWeights.Linear(wi_0, hiddenStates)) * ModelWeights.Linear(wi_1, hiddenStates);
+        if (gated.dtype != _computeType) gated = gated.to(_computeType);
+        return ModelWeights.Linear(wo, gated).MoveToOuterDisposeScope();
     }
 }
 
@@ -35,6 +37,7 @@ public sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
 {
     readonly Linear wi, wo;
     readonly Func<Tensor, Tensor> _act;
+    readonly ScalarType _computeType;
 
     public T5DenseActDense(T5Config config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5DenseActDense))
     {
@@ -43,13 +46,14 @@ public sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
         register_module(nameof(wi), wi);
         register_module(nameof(wo), wo);
         _act = T5Activations.Get(config.DenseActFn);
+        _computeType = dtype;
     }
 
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = torch.NewDisposeScope();
-        var hidden = _act(wi.forward(hiddenStates));
-        if (hidden.dtype != wo.weight!.dtype) hidden = hidden.to(wo.weight.dtype);
-        return wo.forward(hidden).MoveToOuterDisposeScope();
+        var hidden = _act(ModelWeights.Linear(wi, hiddenStates));
+        if (hidden.dtype != _computeType) hidden = hidden.to(_computeType);
+        return ModelWeights.Linear(wo, hidden).MoveToOuterDisposeScope();
     }
 }

@@ -20,7 +20,7 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
     public T5EncoderModel(T5Config config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5EncoderModel))
     {
         Config = config;
-        shared = nn.Embedding(config.VocabSize, config.DModel, device: device, dtype: dtype);
+        shared = ModelWeights.Embedding(config.VocabSize, config.DModel, device, dtype);
         encoder = new T5Stack(config, shared, device, dtype);
         register_module(nameof(shared), shared);
         register_module(nameof(encoder), encoder);
@@ -33,8 +33,10 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Reads <c>config.json</c> and the weights (<c>model.safetensors</c> or shards) of
-    /// <paramref name="t5Dir"/> and builds the encoder on <paramref name="device"/>, weights
-    /// converted from the file's dtype (F32, F16, BF16) to <paramref name="computeType"/>.
+    /// <paramref name="t5Dir"/> and builds the encoder on <paramref name="device"/>, computing in
+    /// <paramref name="computeType"/>. Weights are read one at a time straight into their parameters;
+    /// F16/BF16 weights stay in that dtype under float32 compute (upcast where used, exactly), otherwise
+    /// they are converted to <paramref name="computeType"/> as they are read.
     /// </summary>
     public static T5EncoderModel Load(string t5Dir, Device device, ScalarType computeType)
     {
@@ -44,10 +46,11 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
 
     public static T5EncoderModel Load(T5Config config, T5Checkpoint checkpoint, Device device, ScalarType computeType)
     {
-        var model = new T5EncoderModel(config, device, computeType);
+        // Built on the meta device: no memory and no random initialisation until each weight is read.
+        var model = new T5EncoderModel(config, ModelWeights.Meta, computeType);
         try
         {
-            model.LoadWeights(checkpoint);
+            model.LoadWeights(checkpoint, device, computeType);
             return model;
         }
         catch
@@ -74,12 +77,12 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
     static bool IsIgnored(string key) =>
         key.StartsWith("decoder.", StringComparison.Ordinal) || key.StartsWith("lm_head.", StringComparison.Ordinal) || key == TiedEmbeddingKey;
 
-    void LoadWeights(T5Checkpoint checkpoint)
+    void LoadWeights(T5Checkpoint checkpoint, Device device, ScalarType computeType)
     {
         var parameters = named_parameters().ToList();
         var missing = new List<string>();
         var misshaped = new List<string>();
-        var sources = new List<(Parameter Param, string Key)>();
+        var sources = new List<(string Name, string Key)>();
         foreach (var (name, param) in parameters)
         {
             string? key = SourceKey(name, checkpoint);
@@ -87,7 +90,7 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
             long[] fileShape = checkpoint.Entries[key].Shape;
             if (!fileShape.SequenceEqual(param.shape))
                 misshaped.Add($"{key} is [{string.Join(", ", fileShape)}], expected [{string.Join(", ", param.shape)}]");
-            else sources.Add((param, key));
+            else sources.Add((name, key));
         }
         var names = parameters.Select(p => p.name).ToHashSet();
         var unexpected = checkpoint.Entries.Keys.Where(k => !names.Contains(k) && !IsIgnored(k)).Order(StringComparer.Ordinal).ToList();
@@ -101,11 +104,10 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
                 $"T5 encoder weights do not match {DescribeConfig()}: {string.Join("; ", parts)}"));
         }
         using var noGrad = torch.no_grad();
-        foreach (var (param, key) in sources)
+        foreach (var (name, key) in sources)
         {
-            using var scope = torch.NewDisposeScope();
-            var source = TorchConvert.ToTorch(checkpoint.Read(key));
-            param.copy_(source.to(param.dtype, param.device));
+            var entry = checkpoint.Entries[key];
+            ModelWeights.Assign(this, name, ModelWeights.Read(entry with { Name = key }, checkpoint.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device));
         }
     }
 

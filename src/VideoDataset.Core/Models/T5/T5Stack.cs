@@ -13,10 +13,12 @@ public sealed class T5Stack : nn.Module<Tensor, Tensor>
     readonly ModuleList<T5Block> block;
     readonly T5LayerNorm final_layer_norm;
     readonly Embedding _embedTokens;
+    readonly ScalarType _computeType;
 
     public T5Stack(T5Config config, Embedding embedTokens, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(T5Stack))
     {
         _embedTokens = embedTokens;
+        _computeType = dtype;
         block = new ModuleList<T5Block>(Enumerable.Range(0, config.NumLayers)
             .Select(i => new T5Block(config, hasRelativeAttentionBias: i == 0, device, dtype)).ToArray());
         final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, device, dtype);
@@ -28,7 +30,7 @@ public sealed class T5Stack : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = torch.NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
+        var hidden = _embedTokens.forward(inputIds).to(_computeType); // a lookup: upcasting after it is exact
         Tensor? positionBias = null; // computed by block 0, reused by all later blocks
         foreach (var b in block)
             (hidden, positionBias) = b.forward(hidden, positionBias);

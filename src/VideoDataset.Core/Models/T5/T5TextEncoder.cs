@@ -1,5 +1,6 @@
 using TorchSharp;
 using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Models;
 using VideoDataset.Core.Tensors;
 using static TorchSharp.torch;
 
@@ -25,13 +26,9 @@ public sealed class T5TextEncoder : IDisposable
         _model = model; _device = device; ComputeType = computeType; BatchSize = batchSize;
     }
 
-    /// <summary>The compute dtype the pipeline uses on a device: float32 on the CPU, bfloat16 elsewhere.</summary>
-    public static ScalarType DefaultComputeType(Device device) =>
-        device.type == DeviceType.CPU ? ScalarType.Float32 : ScalarType.BFloat16;
-
     public static T5TextEncoder Load(string t5Dir, Device device, int batchSize = 4)
     {
-        var computeType = DefaultComputeType(device);
+        var computeType = ComputeTypes.For(device);
         return new T5TextEncoder(T5EncoderModel.Load(t5Dir, device, computeType), device, computeType, batchSize);
     }
 

@@ -18,11 +18,11 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     // Held in a plain holder so TorchSharp never registers the cache as a buffer.
     readonly FrameCache _cache = new();
 
-    public CogVideoXCausalConv3d(long inChannels, long outChannels, int kernelSize = 3) : base(nameof(CogVideoXCausalConv3d))
+    public CogVideoXCausalConv3d(long inChannels, long outChannels, int kernelSize = 3, Device? device = null) : base(nameof(CogVideoXCausalConv3d))
     {
         _timeKernel = kernelSize;
         long spatialPad = (kernelSize - 1) / 2;
-        conv = nn.Conv3d(inChannels, outChannels, (kernelSize, kernelSize, kernelSize), padding: (0, spatialPad, spatialPad));
+        conv = nn.Conv3d(inChannels, outChannels, (kernelSize, kernelSize, kernelSize), padding: (0, spatialPad, spatialPad), device: device);
         RegisterComponents();
     }
 
@@ -42,7 +42,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     {
         if (_timeKernel == 1)
         {
-            var y = conv.forward(input);
+            var y = ModelWeights.Conv(conv, input);
             if (consumeInput) input.Dispose();
             return y;
         }
@@ -63,7 +63,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
             long frames = padded.shape[2];
             using (var tail = padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1))
                 _cache.Set(tail.clone().DetachFromDisposeScope());
-            return conv.forward(padded);
+            return ModelWeights.Conv(conv, padded);
         }
     }
 

@@ -10,13 +10,14 @@ public sealed class CogVideoXDownBlock3D : nn.Module<Tensor, Tensor>
     readonly ModuleList<CogVideoXResnetBlock3D> resnets;
     readonly ModuleList<CogVideoXDownsample3D>? downsamplers;
 
-    public CogVideoXDownBlock3D(long inChannels, long outChannels, int numLayers, long groups, double eps, bool addDownsample, bool compressTime)
+    public CogVideoXDownBlock3D(long inChannels, long outChannels, int numLayers, long groups, double eps, bool addDownsample, bool compressTime,
+        Device? device = null)
         : base(nameof(CogVideoXDownBlock3D))
     {
         resnets = nn.ModuleList(Enumerable.Range(0, numLayers)
-            .Select(i => new CogVideoXResnetBlock3D(i == 0 ? inChannels : outChannels, outChannels, groups, eps)).ToArray());
+            .Select(i => new CogVideoXResnetBlock3D(i == 0 ? inChannels : outChannels, outChannels, groups, eps, device)).ToArray());
         if (addDownsample)
-            downsamplers = nn.ModuleList(new CogVideoXDownsample3D(outChannels, outChannels, compressTime));
+            downsamplers = nn.ModuleList(new CogVideoXDownsample3D(outChannels, outChannels, compressTime, device));
         RegisterComponents();
     }
 

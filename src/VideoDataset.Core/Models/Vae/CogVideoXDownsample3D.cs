@@ -15,9 +15,9 @@ public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
     readonly Conv2d conv;
     readonly bool _compressTime;
 
-    public CogVideoXDownsample3D(long inChannels, long outChannels, bool compressTime) : base(nameof(CogVideoXDownsample3D))
+    public CogVideoXDownsample3D(long inChannels, long outChannels, bool compressTime, Device? device = null) : base(nameof(CogVideoXDownsample3D))
     {
-        conv = nn.Conv2d(inChannels, outChannels, kernel_size: 3L, stride: 2L, padding: 0L);
+        conv = nn.Conv2d(inChannels, outChannels, kernel_size: 3L, stride: 2L, padding: 0L, device: device);
         _compressTime = compressTime;
         RegisterComponents();
     }
@@ -30,7 +30,7 @@ public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
         // Fold time into the batch for the per-frame 2D convolution.
         using (var padded = nn.functional.pad(halved, new long[] { 0, 1, 0, 1 }))
         using (var frames = padded.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1))
-            y = conv.forward(frames);
+            y = ModelWeights.Conv(conv, frames);
         using (y)
         using (var unfolded = y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]))
         using (var back = unfolded.permute(0, 2, 1, 3, 4))

@@ -20,22 +20,23 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
 
     public VaeConfig Config { get; }
 
-    public CogVideoXEncoder3D(VaeConfig config) : base(nameof(CogVideoXEncoder3D))
+    /// <param name="device">Where the parameters are made; <see cref="ModelWeights.Meta"/> for a model whose weights are read next.</param>
+    public CogVideoXEncoder3D(VaeConfig config, Device? device = null) : base(nameof(CogVideoXEncoder3D))
     {
         Config = config;
         var widths = config.BlockOutChannels;
-        conv_in = new CogVideoXCausalConv3d(config.InChannels, widths[0]);
+        conv_in = new CogVideoXCausalConv3d(config.InChannels, widths[0], device: device);
         var blocks = new List<CogVideoXDownBlock3D>();
         for (int i = 0; i < widths.Count; i++)
         {
             long input = i == 0 ? widths[0] : widths[i - 1];
             blocks.Add(new CogVideoXDownBlock3D(input, widths[i], config.LayersPerBlock, config.NormNumGroups, config.NormEps,
-                addDownsample: i != widths.Count - 1, compressTime: i < config.TemporalCompressLevel));
+                addDownsample: i != widths.Count - 1, compressTime: i < config.TemporalCompressLevel, device));
         }
         down_blocks = nn.ModuleList(blocks.ToArray());
-        mid_block = new CogVideoXMidBlock3D(widths[^1], 2, config.NormNumGroups, config.NormEps);
-        norm_out = CogVideoXResnetBlock3D.NewGroupNorm(config.NormNumGroups, widths[^1], 1e-6); // diffusers fixes this eps, whatever norm_eps says
-        conv_out = new CogVideoXCausalConv3d(widths[^1], 2L * config.LatentChannels);
+        mid_block = new CogVideoXMidBlock3D(widths[^1], 2, config.NormNumGroups, config.NormEps, device);
+        norm_out = CogVideoXResnetBlock3D.NewGroupNorm(config.NormNumGroups, widths[^1], 1e-6, device); // diffusers fixes this eps, whatever norm_eps says
+        conv_out = new CogVideoXCausalConv3d(widths[^1], 2L * config.LatentChannels, device: device);
         RegisterComponents();
     }
 
@@ -45,7 +46,7 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
         var h = conv_in.forward(chunk);
         foreach (var block in down_blocks) h = Replace(h, block.forward(h));
         h = Replace(h, mid_block.forward(h));
-        h = Replace(h, norm_out.forward(h)).silu_();
+        h = Replace(h, ModelWeights.Norm(norm_out, h)).silu_();
         return conv_out.Forward(h, consumeInput: true);
     }
 
@@ -75,9 +76,6 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
             chunks.Add((start, Math.Min(chunkFrames, frames - start)));
         return chunks;
     }
-
-    /// <summary>Latent frame count for a video: (frames-1)/ratio + 1.</summary>
-    public int LatentFrames(int frames) => (frames - 1) / (int)Config.TemporalCompressionRatio + 1;
 
     /// <summary>
     /// Encodes a whole in-memory video [1, C, T, H, W] chunk by chunk; returns [1, 2*latent, T_lat, H/8, W/8].

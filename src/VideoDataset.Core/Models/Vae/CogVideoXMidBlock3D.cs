@@ -9,10 +9,10 @@ public sealed class CogVideoXMidBlock3D : nn.Module<Tensor, Tensor>
 {
     readonly ModuleList<CogVideoXResnetBlock3D> resnets;
 
-    public CogVideoXMidBlock3D(long channels, int numLayers, long groups, double eps) : base(nameof(CogVideoXMidBlock3D))
+    public CogVideoXMidBlock3D(long channels, int numLayers, long groups, double eps, Device? device = null) : base(nameof(CogVideoXMidBlock3D))
     {
         resnets = nn.ModuleList(Enumerable.Range(0, numLayers)
-            .Select(_ => new CogVideoXResnetBlock3D(channels, channels, groups, eps)).ToArray());
+            .Select(_ => new CogVideoXResnetBlock3D(channels, channels, groups, eps, device)).ToArray());
         RegisterComponents();
     }
 

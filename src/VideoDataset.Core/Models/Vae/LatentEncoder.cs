@@ -1,5 +1,6 @@
 using TorchSharp;
 using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Models;
 using VideoDataset.Core.Tensors;
 using VideoDataset.Core.Video;
 using static TorchSharp.torch;
@@ -26,7 +27,7 @@ public sealed class LatentEncoder : IDisposable
     /// <summary>Loads the encoder of <paramref name="vaeDir"/>: float32 on the CPU, bfloat16 on CUDA.</summary>
     public static LatentEncoder Load(string vaeDir, Device device)
     {
-        var computeType = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        var computeType = ComputeTypes.For(device);
         return new LatentEncoder(VaeLoader.LoadEncoder(vaeDir, device, computeType), device, computeType);
     }
 

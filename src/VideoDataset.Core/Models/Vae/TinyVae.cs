@@ -29,8 +29,7 @@ public static class TinyVae
     /// <summary>The same deterministic initialisation for any encoder config (the benchmarks' larger models).</summary>
     public static void Write(string dir, VaeConfig config)
     {
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(config));
+        WriteConfig(dir, config);
         var rng = new SplitMix64(Seed);
         var tensors = EncoderShapes(config)
             .Select(k => ("encoder." + k.Name, k.Shape))
@@ -38,6 +37,13 @@ public static class TinyVae
             .Select(k => (k.Item1, Generate(k.Item1, k.Item2, rng)))
             .ToList();
         SafetensorsFile.Write(Path.Combine(dir, VaeLoader.WeightsFileName), tensors);
+    }
+
+    /// <summary>Writes a diffusers <c>config.json</c> for <paramref name="config"/> into <paramref name="dir"/> (created if needed).</summary>
+    public static void WriteConfig(string dir, VaeConfig config)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllBytes(Path.Combine(dir, VaeConfig.FileName), ConfigJson(config));
     }
 
     /// <summary>

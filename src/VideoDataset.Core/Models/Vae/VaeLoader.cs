@@ -15,8 +15,8 @@ public static class VaeLoader
     static readonly string[] IgnoredPrefixes = { "decoder.", "quant_conv.", "post_quant_conv." };
 
     /// <summary>
-    /// Loads <c>encoder.*</c> weights by name into a new encoder, converted to <paramref name="computeType"/>
-    /// on <paramref name="device"/>, in eval mode. The weights are <c>diffusion_pytorch_model.safetensors</c>
+    /// Loads <c>encoder.*</c> weights by name into a new encoder on <paramref name="device"/> computing in
+    /// <paramref name="computeType"/>, in eval mode (F16/BF16 weights stay so under float32 compute, upcast where used). The weights are <c>diffusion_pytorch_model.safetensors</c>
     /// or the shards of its <c>.index.json</c>. Errors: VDS4201/VDS4202 (config), those of
     /// <see cref="SafetensorsCheckpoint.Open"/> (no weights, bad index or file), VDS4204 (every missing,
     /// unexpected or mis-shaped key in one message), VDS4205 (a file that cannot be read).
@@ -32,11 +32,11 @@ public static class VaeLoader
                 $"cannot read the VAE weights: {e.Message}"));
         }
 
-        var encoder = new CogVideoXEncoder3D(config);
+        // Built on the meta device: no memory and no random initialisation until each weight is read.
+        var encoder = new CogVideoXEncoder3D(config, ModelWeights.Meta);
         try
         {
-            LoadWeights(encoder, weights);
-            encoder.to(computeType).to(device);
+            LoadWeights(encoder, weights, device, computeType);
             encoder.eval();
             return encoder;
         }
@@ -47,21 +47,25 @@ public static class VaeLoader
         }
     }
 
-    /// <summary>Copies the checkpoint's <c>encoder.*</c> tensors into <paramref name="encoder"/> after checking every key and shape.</summary>
-    internal static void LoadWeights(CogVideoXEncoder3D encoder, SafetensorsCheckpoint weights)
+    /// <summary>
+    /// Reads the checkpoint's <c>encoder.*</c> tensors into <paramref name="encoder"/>'s parameters after checking
+    /// every key and shape, one tensor at a time, each straight into its final dtype (<see cref="ModelWeights.StorageType"/>)
+    /// and device.
+    /// </summary>
+    internal static void LoadWeights(CogVideoXEncoder3D encoder, SafetensorsCheckpoint weights, Device device, ScalarType computeType)
     {
-        var targets = encoder.state_dict();
+        var targets = encoder.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var name in targets.Keys.Order(StringComparer.Ordinal))
         {
             if (!weights.Contains(Prefix + name))
             {
-                problems.Add($"missing {Prefix}{name} {Shape(targets[name].shape)}");
+                problems.Add($"missing {Prefix}{name} {Shape(targets[name])}");
                 continue;
             }
             long[] shape = weights.Entry(Prefix + name).Shape;
-            if (!shape.SequenceEqual(targets[name].shape))
-                problems.Add($"{Prefix}{name} has shape {Shape(shape)}, expected {Shape(targets[name].shape)}");
+            if (!shape.SequenceEqual(targets[name]))
+                problems.Add($"{Prefix}{name} has shape {Shape(shape)}, expected {Shape(targets[name])}");
         }
         foreach (var key in weights.Names.Order(StringComparer.Ordinal))
         {
@@ -74,16 +78,16 @@ public static class VaeLoader
                 $"the weights do not fit the encoder of config.json ({problems.Count} problem(s)): {string.Join("; ", problems)}"));
 
         using var noGrad = no_grad();
-        foreach (var (name, target) in targets)
+        foreach (var name in targets.Keys)
         {
-            TensorData data;
-            try { data = weights.Read(Prefix + name); }
-            catch (Exception e) when (e is IOException or ArgumentException or EndOfStreamException)
+            var entry = weights.Entry(Prefix + name);
+            Tensor value;
+            try { value = ModelWeights.Read(entry, weights.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new DiagnosticException(Diagnostic.Error("VDS4205", weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
             }
-            using var source = TorchConvert.ToTorch(data);
-            target.copy_(source); // converts F16/BF16 to the module's float32
+            ModelWeights.Assign(encoder, name, value);
         }
     }
 
