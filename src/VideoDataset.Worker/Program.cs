@@ -14,6 +14,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length == 0) return Usage();
+        if (NativeRuntime.Load() is int failed) return failed;
         try
         {
             switch (args[0])

@@ -8,7 +8,7 @@ public enum Severity { Error, Warning }
 /// Codes by area: VDS1xxx annotations, VDS2xxx videos and latents, VDS3xxx tokenizer and text
 /// embeddings, VDS4xxx model folders and weight files, VDS5xxx build engine, staleness and
 /// verification, VDS6xxx segment preparation (scene and caption files, sequence videos),
-/// VDS09xx build of this repository.
+/// VDS09xx the native model runtime and the worker's assembly (package builds).
 /// </summary>
 public sealed record Diagnostic(Severity Severity, string Code, string File, int Line, int Column, string Message)
 {

@@ -1,9 +1,10 @@
+using VideoDataset.Core.Native;
 using VideoDataset.Tests.Support;
 
 namespace VideoDataset.Tests.Eng;
 
 /// <summary>
-/// The build-time patch that lets TorchSharp 0.107 load on Debian 12 (eng/WeakenElfVersionNeed.cs):
+/// The build-time patch that lets TorchSharp 0.107 load on Debian 12 (Core/Native/ElfVersionNeed.cs, run by the WeakenElfVersionNeed task):
 /// it marks exactly one version requirement weak, only when the system lacks that version, and the
 /// worker's output links the patched copy while the NuGet cache stays untouched.
 /// </summary>

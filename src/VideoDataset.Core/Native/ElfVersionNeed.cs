@@ -1,68 +1,9 @@
-// Makes TorchSharp 0.107's libLibTorchSharp.so load on systems whose libstdc++ predates GCC 13.
-// The library asks for GLIBCXX_3.4.32 only for the marker symbol _ZSt21ios_base_library_initv,
-// which nothing relocates; marking that one version requirement weak (VER_FLG_WEAK) turns the
-// loader's hard failure into nothing. The patch is applied to a copy, never to the NuGet cache.
-// This file is compiled by RoslynCodeTaskFactory (eng/TorchSharpNative.targets) and by the tests.
-using System;
-using System.IO;
+// Reads and edits the GNU version-needs table of an ELF file. TorchSharp 0.107's libLibTorchSharp.so
+// asks for GLIBCXX_3.4.32 (GCC 13) only for the marker symbol _ZSt21ios_base_library_initv, which
+// nothing relocates; marking that one requirement weak (VER_FLG_WEAK) lets it load on Debian 12.
 using System.Text;
-using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
-public class WeakenElfVersionNeed : Microsoft.Build.Utilities.Task
-{
-    /// <summary>The library to patch (left untouched).</summary>
-    [Required] public string Source { get; set; } = "";
-    /// <summary>Where the patched copy goes when a patch is needed.</summary>
-    [Required] public string Destination { get; set; } = "";
-    /// <summary>The version requirement to make weak.</summary>
-    [Required] public string Version { get; set; } = "";
-    /// <summary>System libstdc++ candidates; the first that exists decides whether a patch is needed.</summary>
-    public string[] SystemLibraries { get; set; } = ElfVersionNeed.DefaultSystemLibraries;
-
-    /// <summary>True when Destination holds a patched copy to use instead of Source.</summary>
-    [Output] public bool Patched { get; set; }
-
-    public override bool Execute()
-    {
-        try
-        {
-            if (ElfVersionNeed.SystemProvides(SystemLibraries, Version))
-            {
-                Log.LogMessage(MessageImportance.Low, $"The system libstdc++ provides {Version}; {Source} is used as it is.");
-                return true;
-            }
-            byte[] elf = File.ReadAllBytes(Source);
-            int changed = ElfVersionNeed.MarkWeak(elf, Version);
-            if (changed == 0)
-            {
-                Log.LogMessage(MessageImportance.Low, $"{Source} does not require {Version}; used as it is.");
-                return true;
-            }
-            Patched = true;
-            if (File.Exists(Destination) && SameBytes(File.ReadAllBytes(Destination), elf)) return true; // incremental
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(Destination))!);
-            string temp = Destination + ".tmp";
-            File.WriteAllBytes(temp, elf);
-            if (File.Exists(Destination)) File.Delete(Destination);
-            File.Move(temp, Destination);
-            Log.LogMessage(MessageImportance.Normal, $"Marked {Version} weak in a copy of {Path.GetFileName(Source)}: {Destination}");
-            return true;
-        }
-        catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
-        {
-            Log.LogError(null, "VDS0901", null, Source, 0, 0, 0, 0, "Could not patch the native library: {0}", e.Message);
-            return false;
-        }
-    }
-
-    static bool SameBytes(byte[] a, byte[] b)
-    {
-        if (a.Length != b.Length) return false;
-        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
-        return true;
-    }
-}
+namespace VideoDataset.Core.Native;
 
 /// <summary>Reads and edits the GNU version-needs table (.gnu.version_r) of an ELF64 little-endian file.</summary>
 public static class ElfVersionNeed
@@ -143,7 +84,6 @@ public static class ElfVersionNeed
         }
     }
 
-    // The task compiles against netstandard2.0 (RoslynCodeTaskFactory), so no spans here.
     static int IndexOf(byte[] haystack, byte[] needle)
     {
         for (int i = 0; i <= haystack.Length - needle.Length; i++)
