@@ -67,6 +67,15 @@ public static class DiagnosticCodes
     /// <summary>A text is not a string, or an unexpected key.</summary>
     public const string AnnotationBadText = "VDS1017";
 
+    // VDS1101–1103: texts that lose something silently (warnings).
+
+    /// <summary>A segment's encoded string is longer than <c>TextMaxLength</c> tokens (how many are cut, whether <c>&lt;end_scene&gt;</c> goes).</summary>
+    public const string TextTruncated = "VDS1101";
+    /// <summary>An empty or whitespace-only <c>text_i</c>.</summary>
+    public const string TextEmpty = "VDS1102";
+    /// <summary><c>text_i</c> identical to the previous segment's inside one scene.</summary>
+    public const string TextRepeated = "VDS1103";
+
     // VDS2001–2099: videos and latents.
 
     /// <summary>The video is missing or ffprobe cannot read it.</summary>

@@ -20,9 +20,9 @@ public sealed record SegmentTokens(int Count, int MaxLength)
 /// </summary>
 public static class AnnotationTextChecks
 {
-    public const string TextTruncated = "VDS1101";
-    public const string TextEmpty = "VDS1102";
-    public const string TextRepeated = "VDS1103";
+    public const string TextTruncated = DiagnosticCodes.TextTruncated;
+    public const string TextEmpty = DiagnosticCodes.TextEmpty;
+    public const string TextRepeated = DiagnosticCodes.TextRepeated;
 
     /// <summary>Token count of a segment's encoded string, scene tokens and &lt;/s&gt; included.</summary>
     public static SegmentTokens Tokens(T5Tokenizer tokenizer, string encoded, int maxLength) =>

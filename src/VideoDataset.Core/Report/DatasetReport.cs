@@ -44,7 +44,7 @@ public static class DatasetReport
                     try { stats[i] = LatentStats.Of(TorchTensorFile.Read(l.OutputPath).Tensor); }
                     catch (Exception e) when (e is InvalidDataException or IOException)
                     {
-                        lock (problems) problems.Add(Diagnostic.Warning("VDS5102", l.OutputPath, 0, 0, $"The report cannot read the latent: {e.Message}"));
+                        lock (problems) problems.Add(Diagnostic.Warning(DiagnosticCodes.VerifyCorrupt, l.OutputPath, 0, 0, $"The report cannot read the latent: {e.Message}"));
                     }
                 }
             }

@@ -42,7 +42,7 @@ public static class Thumbnails
                 "-q:v", "5", "-f", "image2", Path.Combine(temp, "%d.jpg"),
             });
             if (code != 0)
-                throw new DiagnosticException(Diagnostic.Error("VDS2001", videoPath, 0, 0, $"ffmpeg cannot make the report's thumbnails: {FfmpegTools.LastLines(stderr)}"));
+                throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VideoUnreadable, videoPath, 0, 0, $"ffmpeg cannot make the report's thumbnails: {FfmpegTools.LastLines(stderr)}"));
             int written = 0;
             for (int k = 0; k < missing.Count; k++)
             {
