@@ -71,7 +71,7 @@ public static class AnnotationTextChecks
         if (entries.Count == 0 || !File.Exists(file)) return result;
         var wanted = entries.ToDictionary(e => e.Line, e => e.Segments);
         var ignored = new List<Diagnostic>(); // the reader of the build has reported them already
-        var format = JsonLineFormat.OneCode("", AnnotationReader.MalformedJson);
+        var format = JsonLineFormat.OneCode("", DiagnosticCodes.AnnotationMalformedJson);
         try
         {
             foreach (var line in JsonLinesReader.Read(file, format, ignored))
