@@ -1,12 +1,14 @@
-// Text benchmark (issue 4): T5 encoder tokens/s and T5Tokenizer throughput on the CPU.
-//   dotnet run -c Release --project bench/TextBench -- [--length 498] [--batches 1,8] [--configs tiny,mid] [--min-seconds 5] [--threads N]
+// Text benchmark: T5 encoder tokens/s and T5Tokenizer throughput on the CPU.
+//   dotnet run -c Release --project bench/TextBench -- [--length 498] [--batches 1,8] [--configs tiny,mid|none]
+//       [--tokenizers tiny,t5] [--min-seconds 5] [--threads N]
 // Encoder: T5TextEncoder.Encode (forward pass and the bfloat16 output conversion, as the pipeline calls it) on
 // texts of the tokenizer corpus padded to TextMaxLength; one untimed warm-up batch, then whole batches until
 // --min-seconds have passed (at least 2). Every position counts as a token, padding included, because the
 // encoder computes them all. Models: TinyT5 (ModelDir=tiny) and a mid-size T5 v1.1 encoder with TinyT5's
 // deterministic initialisation. Tokenizer: T5Tokenizer.Encode(text, length) over every line of
-// tests/VideoDataset.Tests/TestData/tokenizer_parity_corpus.txt with the tiny spiece.model, repeated passes
-// after one warm-up pass; tokens are the ids before padding (with </s>).
+// tests/VideoDataset.Tests/TestData/tokenizer_parity_corpus.txt, repeated passes after one warm-up pass; tokens
+// are the ids before padding (with </s>). Tokenizer models: tiny (the ModelDir=tiny spiece.model) and t5 (the
+// published 32,000-piece model in ../shared/data/t5-spiece/ beside the repository, skipped when absent).
 using System.Diagnostics;
 using TorchSharp;
 using VideoDataset.Core.Models.T5;
@@ -14,7 +16,8 @@ using VideoDataset.Core.Text;
 
 int length = int.Parse(Option("--length", "498"));
 int[] batches = Option("--batches", "1,8").Split(',').Select(int.Parse).ToArray();
-string[] names = Option("--configs", "tiny,mid").Split(',');
+string[] names = Option("--configs", "tiny,mid").Split(',').Where(n => n != "none").ToArray();
+string[] tokenizerNames = Option("--tokenizers", "tiny,t5").Split(',');
 double minSeconds = double.Parse(Option("--min-seconds", "5"), System.Globalization.CultureInfo.InvariantCulture);
 if (Option("--threads", "") is { Length: > 0 } threads) torch.set_num_threads(int.Parse(threads));
 
@@ -27,31 +30,46 @@ var configs = new Dictionary<string, T5Config>
 
 string repo = FindRepo();
 string corpusPath = Path.Combine(repo, "tests/VideoDataset.Tests/TestData/tokenizer_parity_corpus.txt");
-string tokenizerDir = Path.Combine(repo, "src/VideoDataset.Core/TinyModels/tokenizer");
+var tokenizerDirs = new Dictionary<string, string>
+{
+    ["tiny"] = Path.Combine(repo, "src/VideoDataset.Core/TinyModels/tokenizer"),
+    ["t5"] = Path.GetFullPath(Path.Combine(repo, "../shared/data/t5-spiece")),
+};
 string[] texts = File.ReadAllText(corpusPath).Split('\n');
 if (texts[^1].Length == 0) texts = texts[..^1];
-var tokenizer = T5Tokenizer.Load(tokenizerDir);
+var tokenizer = T5Tokenizer.Load(tokenizerDirs["tiny"]);
 
 Console.WriteLine($"TextBench: length {length}, CPU float32, torch threads {torch.get_num_threads()}, {Environment.ProcessorCount} cores");
 Console.WriteLine($"load average at start: {LoadAverage()}");
 var rows = new List<string>();
 
 // Tokenizer.
+foreach (string tokenizerName in tokenizerNames)
 {
+    string tokenizerDir = tokenizerDirs[tokenizerName];
+    if (!File.Exists(Path.Combine(tokenizerDir, T5Tokenizer.ModelFile)))
+    {
+        Console.WriteLine($"tokenizer {tokenizerName}: no {T5Tokenizer.ModelFile} in {tokenizerDir}, skipped");
+        continue;
+    }
+    T5Tokenizer.Load(tokenizerDir);   // the first load also compiles the loading code
+    var loadWatch = Stopwatch.StartNew();
+    var measured = T5Tokenizer.Load(tokenizerDir);
+    double loadMs = loadWatch.Elapsed.TotalMilliseconds;
     string load = LoadAverage();
     long tokens = 0;
     // Warm-up pass, which also counts the tokens of one pass (truncated to the length, as Encode does).
-    foreach (var t in texts) tokens += Math.Min(tokenizer.EncodeUnpadded(t).Length, length);
+    foreach (var t in texts) tokens += Math.Min(measured.EncodeUnpadded(t).Length, length);
     int passes = 0;
     var sw = Stopwatch.StartNew();
     while (passes < 2 || sw.Elapsed.TotalSeconds < minSeconds)
     {
-        foreach (var t in texts) tokenizer.Encode(t, length);
+        foreach (var t in texts) measured.Encode(t, length);
         passes++;
     }
     sw.Stop();
     double s = sw.Elapsed.TotalSeconds;
-    rows.Add($"| T5Tokenizer.Encode, tiny spiece.model | {texts.Length} corpus texts x {passes} passes | {s / passes / texts.Length * 1e6:F0} µs/text | " +
+    rows.Add($"| T5Tokenizer.Encode, {tokenizerName} spiece.model ({measured.SentencePieceSize} pieces, Load {loadMs:F0} ms) | {texts.Length} corpus texts x {passes} passes | {s / passes / texts.Length * 1e6:F0} µs/text | " +
              $"{texts.Length * passes / s:F0} texts/s | {tokens * passes / s:F0} tokens/s | {load} |");
     Console.WriteLine(rows[^1]);
 }

@@ -3,6 +3,7 @@ using TorchSharp;
 namespace VideoDataset.Tests;
 
 [TestClass]
+[TestCategory("Unit")]
 public class TorchSharpLoadTests
 {
     [TestMethod]
@@ -14,6 +15,7 @@ public class TorchSharpLoadTests
 }
 
 [TestClass]
+[TestCategory("Unit")]
 public class TorchConvertTests
 {
     [TestMethod]

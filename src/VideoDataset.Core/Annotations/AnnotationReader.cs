@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoDataset.Core.Diagnostics;
@@ -37,6 +36,8 @@ public static partial class AnnotationReader
     public const string DuplicateKey = "VDS1016";
     public const string BadText = "VDS1017";
 
+    static readonly JsonLineFormat Format = new("{\"video\": ..., \"text_0\": ...}", MalformedJson, NotAnObject, InvalidUtf8, DuplicateKey);
+
     [GeneratedRegex(@"^text_(0|[1-9][0-9]{0,5})$")]
     private static partial Regex TextKey();
 
@@ -51,22 +52,13 @@ public static partial class AnnotationReader
             return new AnnotationSet(entries, diagnostics);
         }
         string root = Path.GetFullPath(episodeDir);
-        byte[] bytes = File.ReadAllBytes(file);
         var seenVideos = new Dictionary<string, int>(StringComparer.Ordinal);
         var seenOutputs = new Dictionary<string, int>(StringComparer.Ordinal);
 
-        int lineNumber = 0, start = 0;
-        if (bytes.AsSpan().StartsWith(new byte[] { 0xEF, 0xBB, 0xBF })) start = 3; // a UTF-8 BOM is tolerated
-        while (start <= bytes.Length)
+        foreach (var line in JsonLinesReader.Read(file, Format, diagnostics))
         {
-            int end = Array.IndexOf(bytes, (byte)'\n', start);
-            if (end < 0) end = bytes.Length;
-            lineNumber++;
-            var line = bytes.AsMemory(start, end - start);
-            if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1]; // CRLF files
-            start = end + 1;
-            if (IsBlank(line.Span)) continue;
-            var entry = ReadLine(file, lineNumber, line, root, diagnostics);
+            int lineNumber = line.Line;
+            var entry = ReadEntry(file, line, root, diagnostics);
             if (entry is null) continue;
             if (seenVideos.TryGetValue(entry.Video, out int first))
             {
@@ -85,77 +77,12 @@ public static partial class AnnotationReader
         return new AnnotationSet(entries, diagnostics);
     }
 
-    static bool IsBlank(ReadOnlySpan<byte> line)
+    static AnnotationEntry? ReadEntry(string file, JsonLineObject line, string root, List<Diagnostic> diagnostics)
     {
-        foreach (byte b in line) if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
-        return true;
-    }
-
-    /// <summary>1-based column of a byte offset in the line, counted in characters.</summary>
-    static int Column(ReadOnlyMemory<byte> line, long byteOffset) =>
-        Encoding.UTF8.GetCharCount(line.Span[..(int)Math.Min(byteOffset, line.Length)]) + 1;
-
-    sealed record Property(string Name, JsonElement Value, int Column, int NameColumn); // Column: the value's
-
-    static AnnotationEntry? ReadLine(string file, int lineNumber, ReadOnlyMemory<byte> line, string root, List<Diagnostic> diagnostics)
-    {
+        int lineNumber = line.Line;
         void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, lineNumber, col, message));
-
-        int bad = FirstInvalidUtf8(line.Span);
-        if (bad >= 0)
-        {
-            Error(InvalidUtf8, Column(line, bad), $"The line is not valid UTF-8 (byte 0x{line.Span[bad]:X2} at byte {bad + 1}).");
-            return null;
-        }
-
-        var properties = new List<Property>();
-        try
-        {
-            var reader = new Utf8JsonReader(line.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                Error(NotAnObject, Column(line, reader.TokenStartIndex), $"Expected a JSON object ({{\"video\": ..., \"text_0\": ...}}), found {Describe(reader.TokenType)}.");
-                return null;
-            }
-            var names = new Dictionary<string, int>(StringComparer.Ordinal);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                int nameColumn = Column(line, reader.TokenStartIndex);
-                if (!TryGetString(ref reader, out string name))
-                {
-                    Error(MalformedJson, nameColumn, UnpairedSurrogate);
-                    return null;
-                }
-                reader.Read();
-                int valueColumn = Column(line, reader.TokenStartIndex);
-                using var value = JsonDocument.ParseValue(ref reader);
-                if (!StringsAreText(value.RootElement))
-                {
-                    Error(MalformedJson, valueColumn, UnpairedSurrogate);
-                    return null;
-                }
-                if (names.TryGetValue(name, out int firstColumn))
-                {
-                    Error(DuplicateKey, nameColumn, $"Key \"{name}\" appears twice in the object (first at column {firstColumn}); expected each key once.");
-                    return null;
-                }
-                names[name] = nameColumn;
-                properties.Add(new Property(name, value.RootElement.Clone(), valueColumn, nameColumn));
-            }
-            if (reader.Read())
-            {
-                Error(MalformedJson, Column(line, reader.TokenStartIndex), $"Expected the end of the line after the object, found {Describe(reader.TokenType)}.");
-                return null;
-            }
-        }
-        catch (JsonException e)
-        {
-            Error(MalformedJson, Column(line, e.BytePositionInLine ?? 0), $"Malformed JSON: {Trim(e.Message)}");
-            return null;
-        }
-
-        Property? Find(string name) => properties.FirstOrDefault(p => p.Name == name);
+        var properties = line.Properties;
+        JsonLineProperty? Find(string name) => line.Find(name);
         int errorsBefore = diagnostics.Count;
 
         // video (or its alias mp4)
@@ -172,7 +99,7 @@ public static partial class AnnotationReader
             var p = (video ?? alias)!;
             videoColumn = p.Column;
             if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.Value.GetString()))
-                Error(BadVideoField, p.Column, $"\"{p.Name}\" must be a non-empty string path, found {Describe(p.Value)}.");
+                Error(BadVideoField, p.Column, $"\"{p.Name}\" must be a non-empty string path, found {JsonLinesReader.Describe(p.Value)}.");
             else videoName = p.Value.GetString();
         }
 
@@ -182,7 +109,7 @@ public static partial class AnnotationReader
             Error(FlagLengthMismatch, Find("scene_end")!.Column, $"\"scene_end\" has {ends.Length} entries but \"scene_start\" has {starts.Length}: expected one flag per segment in both.");
 
         // Texts: text_0 .. text_{n-1}, n = the flag arrays' length.
-        var texts = new SortedDictionary<int, Property>();
+        var texts = new SortedDictionary<int, JsonLineProperty>();
         foreach (var p in properties)
         {
             var m = TextKey().Match(p.Name);
@@ -201,7 +128,7 @@ public static partial class AnnotationReader
                 if (!texts.TryGetValue(i, out var t))
                     Error(MissingText, 1, $"Missing \"text_{i}\": the flag arrays have {count} entries, so text_0..text_{count - 1} are expected.");
                 else if (t.Value.ValueKind != JsonValueKind.String)
-                    Error(BadText, t.Column, $"\"text_{i}\" must be a string, found {Describe(t.Value)}.");
+                    Error(BadText, t.Column, $"\"text_{i}\" must be a string, found {JsonLinesReader.Describe(t.Value)}.");
                 else textValues.Add(t.Value.GetString()!);
             }
             foreach (var (i, t) in texts)
@@ -229,7 +156,7 @@ public static partial class AnnotationReader
         return new AnnotationEntry(lineNumber, videoName!, videoPath, textValues, starts!, ends!);
     }
 
-    static bool[]? ReadFlags(Property? p, string name, Action<string, int, string> error)
+    static bool[]? ReadFlags(JsonLineProperty? p, string name, Action<string, int, string> error)
     {
         if (p is null)
         {
@@ -238,7 +165,7 @@ public static partial class AnnotationReader
         }
         if (p.Value.ValueKind != JsonValueKind.Array)
         {
-            error(BadFlags, p.Column, $"\"{name}\" must be an array of booleans, found {Describe(p.Value)}.");
+            error(BadFlags, p.Column, $"\"{name}\" must be an array of booleans, found {JsonLinesReader.Describe(p.Value)}.");
             return null;
         }
         var flags = new List<bool>();
@@ -247,83 +174,12 @@ public static partial class AnnotationReader
         {
             if (item.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {
-                error(BadFlags, p.Column, $"\"{name}\"[{index}] must be true or false, found {Describe(item)}.");
+                error(BadFlags, p.Column, $"\"{name}\"[{index}] must be true or false, found {JsonLinesReader.Describe(item)}.");
                 return null;
             }
             flags.Add(item.GetBoolean());
             index++;
         }
         return flags.ToArray();
-    }
-
-    static string Describe(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.String => $"the string \"{Shorten(e.GetString()!)}\"",
-        JsonValueKind.Number => $"the number {e.GetRawText()}",
-        JsonValueKind.True or JsonValueKind.False => e.GetRawText(),
-        JsonValueKind.Null => "null",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        _ => e.ValueKind.ToString(),
-    };
-
-    static string Describe(JsonTokenType t) => t switch
-    {
-        JsonTokenType.StartArray => "an array",
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        JsonTokenType.StartObject => "another object",
-        _ => t.ToString(),
-    };
-
-    static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
-
-    // System.Text.Json's messages end with position details we already give in canonical form.
-    static string Trim(string message)
-    {
-        int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return at > 0 ? message[..at].TrimEnd() : message;
-    }
-
-    // JSON may escape half of a surrogate pair (\ud800); such a string has no UTF-8 form and no text.
-    const string UnpairedSurrogate = "Malformed JSON: a string escapes an unpaired UTF-16 surrogate (such as \\ud800); expected valid Unicode text.";
-
-    static bool TryGetString(ref Utf8JsonReader reader, out string value)
-    {
-        try { value = reader.GetString()!; return true; }
-        catch (InvalidOperationException) { value = ""; return false; }
-    }
-
-    static bool StringsAreText(JsonElement e)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.String:
-                try { e.GetString(); return true; }
-                catch (InvalidOperationException) { return false; }
-            case JsonValueKind.Array:
-                return e.EnumerateArray().All(StringsAreText);
-            case JsonValueKind.Object:
-                foreach (var p in e.EnumerateObject())
-                {
-                    try { _ = p.Name; } catch (InvalidOperationException) { return false; }
-                    if (!StringsAreText(p.Value)) return false;
-                }
-                return true;
-            default:
-                return true;
-        }
-    }
-
-    static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
-    {
-        for (int i = 0; i < bytes.Length;)
-        {
-            if (Rune.DecodeFromUtf8(bytes[i..], out _, out int consumed) != System.Buffers.OperationStatus.Done) return i;
-            i += consumed;
-        }
-        return -1;
     }
 }

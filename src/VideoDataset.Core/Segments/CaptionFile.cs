@@ -1,5 +1,6 @@
 using System.Text.Json;
 using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.IO;
 
 namespace VideoDataset.Core.Segments;
 
@@ -17,6 +18,9 @@ public static class CaptionFile
     public const string Duplicate = "VDS6014";
     public const string UnknownSegment = "VDS6015";
 
+    // A line that is not one well-formed object is reported as the scene file's are.
+    static readonly JsonLineFormat Format = JsonLineFormat.OneCode("{\"segment\": ..., \"text\": ...}", SceneFile.Malformed);
+
     public static Dictionary<string, Caption> Read(string captionFile, List<Diagnostic> diagnostics)
     {
         var captions = new Dictionary<string, Caption>(StringComparer.Ordinal);
@@ -26,7 +30,7 @@ public static class CaptionFile
             diagnostics.Add(Diagnostic.Error(FileMissing, file, 0, 0, $"The caption file was not found (CaptionFile = '{captionFile}'): expected one {{\"segment\": ..., \"text\": ...}} line per 3-second segment."));
             return captions;
         }
-        foreach (var obj in JsonLineObjects.Read(file, SceneFile.Malformed, diagnostics))
+        foreach (var obj in JsonLinesReader.Read(file, Format, diagnostics))
         {
             int before = diagnostics.Count;
             void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, obj.Line, col, message));
@@ -38,7 +42,7 @@ public static class CaptionFile
                 var p = obj.Find(name);
                 if (p is null) { Error(BadField, 1, $"Missing \"{name}\": expected a string."); return null; }
                 if (p.Value.ValueKind != JsonValueKind.String || (name == "segment" && p.Value.GetString()!.Length == 0))
-                { Error(BadField, p.Column, $"\"{name}\" must be a {(name == "segment" ? "non-empty " : "")}string, found {JsonLineObjects.Describe(p.Value)}."); return null; }
+                { Error(BadField, p.Column, $"\"{name}\" must be a {(name == "segment" ? "non-empty " : "")}string, found {JsonLinesReader.Describe(p.Value)}."); return null; }
                 return p.Value.GetString();
             }
             string? segment = String("segment"), text = String("text");

@@ -34,6 +34,8 @@ public static partial class SceneFile
     public const string UnknownKey = "VDS6010";
     public const string EpisodeClash = "VDS6011";
 
+    static readonly JsonLineFormat LineFormat = JsonLineFormat.OneCode("{\"video\": ..., \"start\": ..., \"end\": ...}", Malformed);
+
     // [[HH:]MM:]SS[.fraction]; minutes and seconds below 60 when a larger unit precedes them.
     [GeneratedRegex(@"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+)(\.\d+)?$")]
     private static partial Regex Timecode();
@@ -47,7 +49,7 @@ public static partial class SceneFile
             return s >= 0 && double.IsFinite(s) ? (s, null) : (null, $"expected a time of 0 seconds or more, found {value.GetRawText()}");
         }
         if (value.ValueKind != JsonValueKind.String)
-            return (null, $"expected seconds (a number) or a timecode string \"HH:MM:SS.mmm\", found {JsonLineObjects.Describe(value)}");
+            return (null, $"expected seconds (a number) or a timecode string \"HH:MM:SS.mmm\", found {JsonLinesReader.Describe(value)}");
         string text = value.GetString()!;
         var m = Timecode().Match(text);
         bool hasMinutes = m.Success && m.Groups[2].Success;
@@ -72,7 +74,7 @@ public static partial class SceneFile
         string root = Path.GetFullPath(rawEpisodeDir);
         var bad = new HashSet<string>(StringComparer.Ordinal);
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var obj in JsonLineObjects.Read(file, Malformed, diagnostics))
+        foreach (var obj in JsonLinesReader.Read(file, LineFormat, diagnostics))
         {
             int before = diagnostics.Count;
             void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, obj.Line, col, message));
@@ -84,7 +86,7 @@ public static partial class SceneFile
             var v = obj.Find("video");
             if (v is null) Error(BadVideo, 1, "Missing \"video\": expected the raw video's path relative to RawEpisodeDir.");
             else if (v.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.Value.GetString()))
-                Error(BadVideo, v.Column, $"\"video\" must be a non-empty string path, found {JsonLineObjects.Describe(v.Value)}.");
+                Error(BadVideo, v.Column, $"\"video\" must be a non-empty string path, found {JsonLinesReader.Describe(v.Value)}.");
             else
             {
                 var (normalised, problem) = EpisodePath.Normalise(v.Value.GetString()!);

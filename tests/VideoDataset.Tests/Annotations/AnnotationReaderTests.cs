@@ -5,6 +5,7 @@ using VideoDataset.Core.Diagnostics;
 namespace VideoDataset.Tests.Annotations;
 
 [TestClass]
+[TestCategory("Unit")]
 public class AnnotationReaderTests
 {
     string _dir = "";

@@ -9,6 +9,7 @@ namespace VideoDataset.Tests.EndToEnd;
 /// models: what a first build writes, and that later builds redo exactly what went stale.
 /// </summary>
 [TestClass]
+[TestCategory("EndToEnd")]
 public class IncrementalBuildTests
 {
     static void AssertBuilt(Repo.Result r) => Assert.AreEqual(0, r.ExitCode, r.ToString());
@@ -198,13 +199,28 @@ public class IncrementalBuildTests
     public void ASecondBuildOnTheSameDatasetFailsFastWithAClearMessage()
     {
         using var p = Clips.SmallDataset("lock");
-        using var held = DatasetLock.TryAcquire(p.DatasetDir, out _);
+        string tinyModels = Path.Combine(p.Dir, "obj", "VideoDataset", "tiny-model");
+        var held = DatasetLock.TryAcquire(p.DatasetDir, out _);
         Assert.IsNotNull(held);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         var r = p.Build();
+        held.Dispose();
         Assert.AreNotEqual(0, r.ExitCode);
-        StringAssert.Contains(r.Output, "error VDS5010: Another build is writing this DatasetDir");
-        Assert.IsFalse(Directory.Exists(Path.Combine(p.DatasetDir, "latents")), "the losing build wrote nothing");
+        StringAssert.Contains(r.Output, Path.Combine(p.DatasetDir, DatasetLock.FileName) + " : error VDS5010: Another build is writing this DatasetDir");
+        // Fast: it stopped at the lock, before any stage ran. No plan was made, no model was made
+        // (ModelDir=tiny would make one first), no worker was started, and DatasetDir holds only the lock.
+        Assert.DoesNotContain("to encode", r.Output, "no plan was made:\n" + r.Output);
+        Assert.DoesNotContain("latents:", r.Output);
+        Assert.IsFalse(Directory.Exists(tinyModels), "the tiny models were not made");
+        CollectionAssert.AreEqual(new[] { DatasetLock.FileName },
+            Directory.GetFileSystemEntries(p.DatasetDir).Select(Path.GetFileName).ToArray(), "the losing build wrote nothing");
+        StringAssert.Contains(r.Output, "(_VdsLock target) ->"); // the summary names the target that failed
+        StringAssert.Contains(r.Output, " 1 Error(s)");
+
+        // Once the lock is free the same build does all of it: the checks above looked in the right places.
+        var free = p.Build();
+        AssertBuilt(free);
+        StringAssert.Contains(free.Output, "3 videos (3 to encode)");
+        Assert.IsTrue(Directory.Exists(tinyModels), tinyModels);
     }
 
     [TestMethod]
@@ -254,6 +270,9 @@ public class IncrementalBuildTests
     {
         var r = Repo.Run("dotnet", new[] { Repo.WorkerPath, "selftest" });
         Assert.AreEqual(0, r.ExitCode, r.ToString());
-        StringAssert.Contains(r.Output, "selftest: torch sum = 10, device = CPU");
+        // auto is CUDA where libtorch sees a GPU (a CUDA build on a GPU machine), else the CPU; this
+        // process loads the same libtorch as the worker, so it knows which one the worker must report.
+        string expected = TorchSharp.torch.cuda.is_available() ? "CUDA" : "CPU";
+        StringAssert.Contains(r.Output, $"selftest: torch sum = 10, device = {expected}" + Environment.NewLine);
     }
 }

@@ -8,6 +8,7 @@ namespace VideoDataset.Tests.Eng;
 /// worker's output links the patched copy while the NuGet cache stays untouched.
 /// </summary>
 [TestClass]
+[TestCategory("Unit")]
 public class ElfPatchTests
 {
     const string Version = "GLIBCXX_3.4.32";

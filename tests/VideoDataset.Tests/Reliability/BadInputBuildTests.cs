@@ -9,6 +9,7 @@ namespace VideoDataset.Tests.Reliability;
 /// with its code and location, and nothing built before is lost or rewritten.
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public class BadInputBuildTests
 {
     public TestContext TestContext { get; set; } = null!;

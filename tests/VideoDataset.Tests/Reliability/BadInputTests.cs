@@ -8,6 +8,7 @@ namespace VideoDataset.Tests.Reliability;
 /// crashes (any exception other than a diagnostic), which must be 0.
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public class BadInputTests
 {
     public TestContext TestContext { get; set; } = null!;

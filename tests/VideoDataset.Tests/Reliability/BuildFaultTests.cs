@@ -8,10 +8,11 @@ using VideoDataset.Tests.Support;
 namespace VideoDataset.Tests.Reliability;
 
 /// <summary>
-/// Issue 6 items 2, 3 and 6 through real builds: Ctrl+C during encoding, two builds on one DatasetDir,
-/// a build while a training job reads the outputs, and a full disk.
+/// Faults around real builds: Ctrl+C during encoding, two builds on one DatasetDir, a build while a
+/// training job reads the outputs, and a full disk.
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public partial class BuildFaultTests
 {
     public TestContext TestContext { get; set; } = null!;
@@ -92,16 +93,32 @@ public partial class BuildFaultTests
         second.Properties["DatasetDir"] = first.DatasetDir + "/";
         second.WriteProject();
 
+        // The builds must overlap, whatever the machine's speed: the first is frozen (SIGSTOP to its
+        // whole group) once its plan line shows it holds the lock, and the second runs start to end
+        // inside that window; then the first goes on.
         using var a = new KillableBuild(first);
-        using var b = new KillableBuild(second);
-        int exitA = a.Wait(), exitB = b.Wait();
-        var results = new[] { (exitA, a.Output), (exitB, b.Output) };
-        Assert.IsTrue(results.Any(r => r.Item1 == 0), "one build wins:\n" + a.Output + "\n" + b.Output);
-        foreach (var (exit, output) in results.Where(r => r.Item1 != 0))
+        var wait = Stopwatch.StartNew();
+        while (!Plan().IsMatch(a.Output) && !a.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(20);
+        Assert.IsFalse(a.HasExited, "the first build ended before the second could start:\n" + a.Output);
+        Assert.IsTrue(Plan().IsMatch(a.Output), "the first build reached its plan (it holds the lock):\n" + a.Output);
+        a.Signal(SigStop);
+        int exitB;
+        string outputB;
+        try
         {
-            StringAssert.Contains(output, "error VDS5010: Another build is writing this DatasetDir");
-            Assert.DoesNotContain("Unhandled exception", output);
+            using var b = new KillableBuild(second);
+            exitB = b.Wait();
+            outputB = b.Output;
+            Assert.IsFalse(a.HasExited, "the first build was still running when the second ended");
         }
+        finally { a.Signal(SigCont); }
+        int exitA = a.Wait();
+
+        Assert.AreEqual(0, exitA, "the build holding the lock wins:\n" + a.Output);
+        Assert.AreNotEqual(0, exitB, "the second build loses:\n" + outputB);
+        StringAssert.Contains(outputB, "error VDS5010: Another build is writing this DatasetDir");
+        Assert.DoesNotContain("Unhandled exception", outputB);
+        Assert.IsFalse(Plan().IsMatch(outputB), "the loser stopped at the lock, before planning anything");
         AssertNothingHalfWritten(first.DatasetDir);
 
         // Afterwards both projects see a current, complete dataset.
@@ -109,8 +126,11 @@ public partial class BuildFaultTests
         var again = second.Build();
         AssertBuilt(again);
         StringAssert.Contains(again.Output, "3 videos (0 to encode), 4 distinct texts (0 to encode)");
-        TestContext.WriteLine($"FIGURE two builds at once: exit codes {exitA} and {exitB}, loser reported VDS5010: {results.Count(r => r.Item1 != 0)}");
+        TestContext.WriteLine($"FIGURE two builds at once: the second ran while the first held the lock; exit codes {exitA} and {exitB}, the loser reported VDS5010");
     }
+
+    // Linux signal numbers (x86-64 and arm64).
+    const int SigStop = 19, SigCont = 18;
 
     [TestMethod]
     public void ATrainingJobReadingDuringBuildsNeverSeesAHalfWrittenFile()

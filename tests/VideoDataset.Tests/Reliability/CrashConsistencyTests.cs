@@ -11,6 +11,7 @@ namespace VideoDataset.Tests.Reliability;
 /// figures in the README), VDS_CRASH_SEED the random seed.
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public partial class CrashConsistencyTests
 {
     public TestContext TestContext { get; set; } = null!;

@@ -11,6 +11,7 @@ namespace VideoDataset.Tests.Reliability;
 /// Paths leaving the declared folders are in <see cref="BadInputCorpus"/> (VDS1010, VDS4121).
 /// </summary>
 [TestClass]
+[TestCategory("Reliability")]
 public class SecurityTests
 {
     public TestContext TestContext { get; set; } = null!;

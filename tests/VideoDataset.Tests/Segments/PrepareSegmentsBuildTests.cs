@@ -10,6 +10,7 @@ namespace VideoDataset.Tests.Segments;
 /// moving one scene boundary rewrites only the sequences holding that scene's segments.
 /// </summary>
 [TestClass]
+[TestCategory("EndToEnd")]
 public sealed class PrepareSegmentsBuildTests
 {
     static void AssertBuilt(Repo.Result r) => Assert.AreEqual(0, r.ExitCode, r.ToString());

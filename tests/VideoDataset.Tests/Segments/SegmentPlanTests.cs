@@ -7,6 +7,7 @@ namespace VideoDataset.Tests.Segments;
 
 /// <summary>The crop arithmetic, the scene and caption files' checks, sequence grouping and flags, without ffmpeg.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public sealed class SegmentPlanTests
 {
     string _dir = "";
@@ -158,6 +159,35 @@ public sealed class SegmentPlanTests
         Assert.IsTrue(plan.Diagnostics.All(d => d.File == Path.Combine(_dir, "scenes.jsonl")), string.Join("\n", plan.Diagnostics));
         Assert.IsEmpty(plan.Sequences); // every video had a bad line
         StringAssert.StartsWith(plan.Diagnostics[0].ToString(), Path.Combine(_dir, "scenes.jsonl") + "(2,");
+    }
+
+    [TestMethod]
+    public void ACaptionEscapingAnUnpairedSurrogateIsAMalformedLineAtItsValue()
+    {
+        string bad = """{"segment": "ep01/scene000_seg00", "text": "bad \ud800"}""";
+        string file = Path.Combine(_dir, "captions.jsonl");
+        File.WriteAllText(file, Captions("ep01/scene000_seg01") + bad + "\n");
+        var diagnostics = new List<Diagnostic>();
+        var captions = CaptionFile.Read(file, diagnostics);
+        var d = diagnostics.Single();
+        int column = bad.IndexOf("\"bad", StringComparison.Ordinal) + 1;
+        StringAssert.StartsWith(d.ToString(), $"{file}(2,{column}): error {SceneFile.Malformed}: ");
+        StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
+        Assert.AreEqual("ep01/scene000_seg01", captions.Single().Key); // the other line is read
+    }
+
+    [TestMethod]
+    public void ASceneKeyEscapingAnUnpairedSurrogateIsAMalformedLineAtTheKey()
+    {
+        string bad = """{"video": "ep01.mkv", "\udc00": 1, "start": 0, "end": 3}""";
+        string file = Path.Combine(_dir, "scenes.jsonl");
+        File.WriteAllText(file, """{"video": "ep02.mp4", "start": 0, "end": 3}""" + "\n" + bad + "\n");
+        var diagnostics = new List<Diagnostic>();
+        var scenes = SceneFile.Read(file, Path.Combine(_dir, "raw"), diagnostics);
+        var d = diagnostics.Single();
+        Assert.AreEqual((SceneFile.Malformed, 2, bad.IndexOf("\"\\udc00", StringComparison.Ordinal) + 1), (d.Code, d.Line, d.Column), d.ToString());
+        StringAssert.Contains(d.Message, "unpaired UTF-16 surrogate");
+        Assert.AreEqual("ep02.mp4", scenes.Single().Video); // the other line is read
     }
 
     [TestMethod]

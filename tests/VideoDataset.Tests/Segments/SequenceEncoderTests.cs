@@ -8,6 +8,7 @@ namespace VideoDataset.Tests.Segments;
 /// frame by frame, proving which source frames each output holds, its frame count, rate and size.
 /// </summary>
 [TestClass]
+[TestCategory("Unit")]
 public sealed class SequenceEncoderTests
 {
     string _dir = "";

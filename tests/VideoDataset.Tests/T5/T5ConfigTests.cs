@@ -4,6 +4,7 @@ using VideoDataset.Core.Models.T5;
 namespace VideoDataset.Tests.T5;
 
 [TestClass]
+[TestCategory("Unit")]
 public class T5ConfigTests
 {
     static T5Config LoadJson(string json, out string path)

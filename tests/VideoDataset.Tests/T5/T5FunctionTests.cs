@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace VideoDataset.Tests.T5;
 
 [TestClass]
+[TestCategory("Unit")]
 public class T5FunctionTests
 {
     static long[] Buckets(int[] offsets, int numBuckets, int maxDistance)

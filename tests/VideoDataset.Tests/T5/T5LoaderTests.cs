@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace VideoDataset.Tests.T5;
 
 [TestClass]
+[TestCategory("Unit")]
 public class T5LoaderTests
 {
     static string _tinyDir = "";
@@ -220,6 +221,7 @@ public class T5LoaderTests
 }
 
 [TestClass]
+[TestCategory("Unit")]
 public class T5TextEncoderTests
 {
     [TestMethod]

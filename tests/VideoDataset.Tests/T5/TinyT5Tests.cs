@@ -5,6 +5,7 @@ using VideoDataset.Core.Tensors;
 namespace VideoDataset.Tests.T5;
 
 [TestClass]
+[TestCategory("Unit")]
 public class TinyT5Tests
 {
     [TestMethod]

@@ -4,6 +4,7 @@ using VideoDataset.Core.IO;
 namespace VideoDataset.Tests.Tensors;
 
 [TestClass]
+[TestCategory("Unit")]
 public class AtomicFileTests
 {
     [TestMethod]

@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Tensors;
 
 /// <summary>Shard names in an index must name files of the model folder itself (the folder's files define the model's identity).</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class SafetensorsCheckpointShardTests
 {
     static TensorData Values(params float[] v) => TensorData.FromFloat32(v, [v.Length], TensorDType.Float32);

@@ -5,6 +5,7 @@ using VideoDataset.Core.Tensors;
 namespace VideoDataset.Tests.Tensors;
 
 [TestClass]
+[TestCategory("Unit")]
 public class SafetensorsCheckpointTests
 {
     static readonly (string Name, TensorData Tensor)[] Weights =

@@ -6,6 +6,7 @@ using VideoDataset.Core.Tensors;
 namespace VideoDataset.Tests.Tensors;
 
 [TestClass]
+[TestCategory("Unit")]
 public class SafetensorsFileTests
 {
     /// <summary>A safetensors file from raw parts, to build broken ones.</summary>

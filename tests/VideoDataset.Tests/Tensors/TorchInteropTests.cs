@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Tensors;
 
 /// <summary>Our files against real PyTorch (the system's python3-torch), in both directions.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TorchInteropTests
 {
     static string TorchName(TensorDType d) => d switch

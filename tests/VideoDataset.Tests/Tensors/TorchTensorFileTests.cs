@@ -4,6 +4,7 @@ using VideoDataset.Core.Tensors;
 namespace VideoDataset.Tests.Tensors;
 
 [TestClass]
+[TestCategory("Unit")]
 public class TorchTensorFileTests
 {
     internal static TensorData Ramp(TensorDType dtype, params long[] shape)

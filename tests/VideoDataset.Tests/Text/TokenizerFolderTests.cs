@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Text;
 
 /// <summary>The tokenizer folder: tokenizer_config.json options, the fingerprint, and diagnostics for bad files.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerFolderTests
 {
     static readonly List<string> Folders = [];

@@ -6,24 +6,12 @@ namespace VideoDataset.Tests.Text;
 
 /// <summary>Id-for-id parity with the real SentencePiece (spm_encode) on thousands of generated lines.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerParityTests
 {
-    public TestContext TestContext { get; set; } = null!;
-
     static readonly string[] AddedTokenMarks = ["<pad>", "</s>", "<unk>", "<extra_id_", "<end_scene>", "<start_scene>"];
 
-    static List<string> CorpusLines()
-    {
-        var lines = File.ReadAllLines(TestDataPath("tokenizer_parity_corpus.txt")).ToList();
-        // Some caption-only lines too, and lines the corpus generator cannot make: edge whitespace, long runs.
-        lines.AddRange(File.ReadLines(TestDataPath("tokenizer_train_corpus.txt")).Take(500));
-        lines.AddRange(["", " ", "\t", "  \t  ", "a", " a", "a ", "▁", "▁▁", "▁a", "a▁b", "東", "東京東京東京",
-                        "ëëë", "a ë ë b", "🙂🙂 🙂", string.Concat(Enumerable.Repeat("The cat runs. ", 200)),
-                        new string('x', 3000), "Ａ１！", "ﬁne ½", "e\u0301", "\u00a0a\u00a0", "a\u0085b",
-                        // Control-piece strings are plain text to SentencePiece (T5Tokenizer cuts them out first).
-                        "a</s>b", "<pad>", "<unk>", "x<unk>", "</s>", "<s>"]);
-        return lines;
-    }
+    static List<string> CorpusLines() => SentencePieceParityCorpus.ParityCorpusLines();
 
     static void AssertSameIds(IReadOnlyList<string> lines, IReadOnlyList<int[]> expected, Func<string, IList<int>> encode)
     {
@@ -103,31 +91,11 @@ public class TokenizerParityTests
         CollectionAssert.AreEqual(new[] { underline, Unk, Eos }, tokenizer.EncodeUnpadded("東京東京🙂ë"));
         CollectionAssert.AreEqual(new[] { underline, Unk, underline, Unk, Eos }, tokenizer.EncodeUnpadded("東京 東京"));
     }
-
-    [TestMethod]
-    public void Throughput_OnParityCorpus()
-    {
-        var lines = File.ReadAllLines(TestDataPath("tokenizer_parity_corpus.txt"));
-        var tokenizer = T5Tokenizer.Load(TinyTokenizerDir);
-        tokenizer.Encode(lines[0], 498); // warm up the JIT
-        long tokens = 0;
-        var watch = Stopwatch.StartNew();
-        foreach (string line in lines)
-        {
-            int[] ids = tokenizer.Encode(line, 498);
-            Assert.AreEqual(498, ids.Length);
-            tokens += ids.Count(id => id != Pad);
-        }
-        watch.Stop();
-        double seconds = watch.Elapsed.TotalSeconds;
-        TestContext.WriteLine($"tokenizer throughput: {lines.Length} texts, {tokens} tokens in {seconds:F3} s = " +
-                              $"{lines.Length / seconds:F0} texts/s, {tokens / seconds:F0} tokens/s");
-        Assert.IsGreaterThan(lines.Length, tokens);
-    }
 }
 
 /// <summary>The committed corpora are what the committed generator script writes.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerCorpusTests
 {
     [TestMethod]

@@ -10,6 +10,7 @@ namespace VideoDataset.Tests.Text;
 /// the other special tokens strip nothing; <c>&lt;/s&gt;</c> is appended unless already last.
 /// </summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerSpecialTokenTests
 {
     static readonly T5Tokenizer Tokenizer = T5Tokenizer.Load(TinyTokenizerDir);

@@ -5,6 +5,7 @@ namespace VideoDataset.Tests.Text;
 
 /// <summary>The added-token split (transformers' Trie.split rules) and the single_word flag.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class TokenizerTrieTests
 {
     static void AssertSplit(string[] tokens, string text, params string[] expected) =>

@@ -6,6 +6,7 @@ namespace VideoDataset.Tests.Vae;
 
 /// <summary>Hand-computed checks of the encoder's building blocks.</summary>
 [TestClass]
+[TestCategory("Unit")]
 public class VaeBlockTests
 {
     static void SetParameter(nn.Module module, string name, Tensor value)

@@ -4,6 +4,7 @@ using VideoDataset.Core.Models.Vae;
 namespace VideoDataset.Tests.Vae;
 
 [TestClass]
+[TestCategory("Unit")]
 public class VaeConfigTests
 {
     static string WriteConfig(string json)

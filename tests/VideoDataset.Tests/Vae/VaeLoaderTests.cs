@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace VideoDataset.Tests.Vae;
 
 [TestClass]
+[TestCategory("Unit")]
 public class VaeLoaderTests
 {
     static string CopyTiny(out List<(string Name, TensorData Tensor)> tensors)

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace VideoDataset.Tests.Vae;
 
 [TestClass]
+[TestCategory("Unit")]
 public class VideoReadingTests
 {
     static readonly VideoSpec Spec = new(Fps: 16, SegmentSeconds: 3, Width: 128, Height: 80);
