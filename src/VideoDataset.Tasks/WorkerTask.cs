@@ -44,7 +44,7 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
     protected bool RunWorker(DatasetSettings settings, List<WorkItem> items)
     {
         var request = new WorkerRequest { Stage = Stage, Settings = settings, Items = items };
-        RequestFile = Path.Combine(settings.VideoDatasetIntermediateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
+        RequestFile = Path.Combine(settings.StateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
         AtomicFile.WriteAllText(RequestFile, request.ToJson());
         try { return base.Execute() && !Log.HasLoggedErrors; }
         finally { File.Delete(RequestFile); }
