@@ -55,7 +55,11 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
         if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal))
             Log.LogMessage(MessageImportance.High, "  " + Stage + ": " + line[WorkerProtocol.ProgressPrefix.Length..]);
         else if (WorkerProtocol.ParseDone(line) is { } done)
+        {
             Finished.Add(done);
+            // One line per written output (-v:n): a cluster's logs show which shard wrote what.
+            Log.LogMessage(MessageImportance.Normal, "  " + Stage + ": wrote " + done.Output);
+        }
         else
             base.LogEventsFromTextOutput(line, MessageImportance.Normal); // canonical errors become errors
     }
