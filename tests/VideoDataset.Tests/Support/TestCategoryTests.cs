@@ -10,7 +10,7 @@ namespace VideoDataset.Tests.Support;
 [TestCategory("Unit")]
 public sealed class TestCategoryTests
 {
-    static readonly string[] Categories = ["Unit", "EndToEnd", "Reliability"];
+    static readonly string[] Categories = ["Unit", "EndToEnd", "Reliability", "Cluster"];
 
     [TestMethod]
     public void EveryTestClassHasExactlyOneCategory()
@@ -22,7 +22,7 @@ public sealed class TestCategoryTests
             .Where(c => c.Found.Count != 1 || !Categories.Contains(c.Found[0]))
             .Select(c => $"{c.FullName}: [{string.Join(", ", c.Found)}]")
             .ToList();
-        Assert.IsEmpty(wrong, "expected one of Unit, EndToEnd, Reliability on each test class:\n" + string.Join("\n", wrong));
+        Assert.IsEmpty(wrong, "expected one of Unit, EndToEnd, Reliability, Cluster on each test class:\n" + string.Join("\n", wrong));
     }
 
     [TestMethod]
