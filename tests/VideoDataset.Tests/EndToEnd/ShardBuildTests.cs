@@ -104,6 +104,38 @@ public sealed partial class ShardBuildTests
     const int SigStop = 19, SigCont = 18;
 
     [TestMethod]
+    public void DatasetStatusCountsWhatIsDoneAndNamesTheShardsWithWorkWithoutWritingAnything()
+    {
+        using var p = new DatasetProject("shards-status").WithSample();
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        Repo.Result Status() => p.Build("-restore:false", "-t:DatasetStatus", "-p:ShardCount=2");
+
+        var before = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
+        var first = Status();
+        AssertBuilt(first);
+        StringAssert.Contains(first.Output, "(2 shards):");
+        StringAssert.Contains(first.Output, "latents: 0 of 5 current");
+        StringAssert.Contains(first.Output, "texts: 0 of 7 present");
+        StringAssert.Contains(first.Output, "missing latent: latents/ep01/seq_0000.pt (ep01/seq_0000.mp4) [shard ");
+        StringAssert.Contains(first.Output, "shards with work: 0,1");
+        var after = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
+        CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray(), "status wrote nothing");
+
+        var shard0 = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        AssertBuilt(shard0);
+        int done = Written(shard0.Output).Count;
+        before = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
+        var second = Status();
+        AssertBuilt(second);
+        StringAssert.Contains(second.Output, "per shard, outputs to do: 0: 0, 1: " + (12 - done));
+        StringAssert.Contains(second.Output, "shards with work: 1 (e.g. sbatch --array=1 with VDS_SHARD_COUNT=2)");
+        StringAssert.Contains(second.Output, "manifests: 0 of 2 current");
+        after = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
+        CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray());
+        Assert.IsEmpty(before.Where(kv => after[kv.Key] != kv.Value).Select(kv => kv.Key).ToList(), "status changed no file");
+    }
+
+    [TestMethod]
     public void ShardSettingsComeFromSlurmOrKubernetesAndBadOnesAreCanonicalErrors()
     {
         using var p = new DatasetProject("shards-env").WithSample();
