@@ -104,6 +104,50 @@ public sealed partial class ShardBuildTests
     const int SigStop = 19, SigCont = 18;
 
     [TestMethod]
+    public void WithSceneFileShardsWriteTheirOwnSequencesAndLatentsAndOnlyTheFinalStepWritesTheAnnotationFile()
+    {
+        using var one = VideoDataset.Tests.Segments.PrepareSegmentsBuildTests.Project("shards-scenes-one");
+        AssertBuilt(one.Build());
+        using var p = VideoDataset.Tests.Segments.PrepareSegmentsBuildTests.Project("shards-scenes");
+        // The same raw bytes (a Matroska file made again would get a new random segment id).
+        foreach (string raw in Directory.EnumerateFiles(Path.Combine(one.Dir, "raw"), "*", SearchOption.AllDirectories))
+            File.Copy(raw, Path.Combine(p.Dir, Path.GetRelativePath(one.Dir, raw)), overwrite: true);
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        var wrote = new List<string>[2];
+        for (int k = 0; k < 2; k++)
+        {
+            var r = p.Build("-restore:false", "-t:BuildDataset", $"-p:ShardIndex={k}", "-p:ShardCount=2");
+            AssertBuilt(r);
+            Assert.IsFalse(File.Exists(p.AnnotationFile), "a shard writes no annotation file");
+            wrote[k] = Written(r.Output);
+            foreach (string output in wrote[k])
+            {
+                string rel = output.StartsWith(p.EpisodeDir, StringComparison.Ordinal)
+                    ? Path.GetRelativePath(p.EpisodeDir, output) // a sequence video: its own identity
+                    : output.Contains("/latents/", StringComparison.Ordinal) ? Path.ChangeExtension(Path.GetRelativePath(Path.Combine(p.DatasetDir, "latents"), output), ".mp4") : "";
+                if (rel != "") Assert.AreEqual(k, Shard.Of(rel.Replace('\\', '/'), 2), $"{output} belongs to shard {k}");
+            }
+        }
+        var all = wrote[0].Concat(wrote[1]).ToList();
+        Assert.HasCount(all.Distinct().Count(), all, "no output written twice");
+        Assert.AreEqual(9, all.Count(o => o.StartsWith(p.EpisodeDir, StringComparison.Ordinal)), "every sequence video, once");
+        Assert.AreEqual(9, all.Count(o => o.Contains("/latents/", StringComparison.Ordinal)), "every latent, once");
+
+        var final = p.Build("-restore:false", "-t:BuildDataset");
+        AssertBuilt(final);
+        StringAssert.Contains(final.Output, "(9 captioned, 0 to write)");
+        StringAssert.Contains(final.Output, "9 videos (0 to encode)");
+        Assert.IsEmpty(Written(final.Output), final.Output);
+        Assert.AreEqual(File.ReadAllText(one.AnnotationFile), File.ReadAllText(p.AnnotationFile), "the annotation file, written by the final step");
+        foreach (string f in Directory.EnumerateFiles(one.DatasetDir, "*", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(one.DatasetDir, f);
+            if (rel == DatasetLock.FileName) continue;
+            CollectionAssert.AreEqual(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(p.DatasetDir, rel)), rel);
+        }
+    }
+
+    [TestMethod]
     public void DatasetStatusCountsWhatIsDoneAndNamesTheShardsWithWorkWithoutWritingAnything()
     {
         using var p = new DatasetProject("shards-status").WithSample();
