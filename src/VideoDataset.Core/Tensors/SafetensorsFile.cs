@@ -6,9 +6,6 @@ using VideoDataset.Core.IO;
 
 namespace VideoDataset.Core.Tensors;
 
-/// <summary>One tensor's place in a safetensors file; <see cref="DataOffset"/> is relative to the data area.</summary>
-public sealed record SafetensorsEntry(string Name, TensorDType DType, long[] Shape, long DataOffset, long ByteLength);
-
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
 /// mapping names to dtype, shape and data_offsets (relative to the data area that follows the

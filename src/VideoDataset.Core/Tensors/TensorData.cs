@@ -3,9 +3,6 @@ using System.Runtime.InteropServices;
 
 namespace VideoDataset.Core.Tensors;
 
-/// <summary>Element types the project reads (safetensors F32/F16/BF16) and writes (F32, BF16).</summary>
-public enum TensorDType { Float32, Float16, BFloat16 }
-
 /// <summary>
 /// A dense, row-major tensor held as little-endian bytes: what tensor files and safetensors
 /// store, with no dependency on TorchSharp (Core's staleness code and the MSBuild tasks use it).

@@ -3,9 +3,6 @@ using System.Text;
 
 namespace VideoDataset.Core.Tensors;
 
-/// <summary>What a tensor file's data.pkl says: which storage record, its element type and count, and the view on it.</summary>
-internal sealed record TorchTensorSpec(string StorageType, string StorageKey, long StorageNumel, long StorageOffset, long[] Size, long[] Stride);
-
 /// <summary>
 /// The data.pkl of a one-tensor file, as torch.save writes it (pickle protocol 2):
 /// <c>torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, OrderedDict())</c>
