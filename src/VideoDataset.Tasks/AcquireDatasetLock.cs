@@ -5,27 +5,48 @@ using VideoDataset.Core.Diagnostics;
 namespace VideoDataset.Tasks;
 
 /// <summary>
-/// Takes the DatasetDir's lock for the rest of the build, so a second build on the same dataset
-/// fails at once with a clear message instead of racing. The engine disposes it when the build ends.
+/// Takes the DatasetDir's lock for the rest of the build (DESIGN §8): shared by the shards of one
+/// dataset, exclusive for the whole dataset's build (the final step), Clean and PruneDataset. A
+/// conflicting build fails at once with a message naming the holder instead of racing or waiting.
+/// The engine disposes the lock when the build ends.
 /// </summary>
 public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
 {
     [Required] public string DatasetDir { get; set; } = "";
+    public int ShardIndex { get; set; }
+    public int ShardCount { get; set; } = 1;
+    /// <summary>Clean and PruneDataset: exclusive whatever the shard settings say.</summary>
+    public bool Exclusive { get; set; }
+    /// <summary>What this build is, for the message of a build it refuses ("Clean").</summary>
+    public string Purpose { get; set; } = "";
+
+    public static string Key(string datasetDir) => "VideoDataset.Lock|" + Path.GetFullPath(datasetDir);
 
     public override bool Execute()
     {
         string dir = Path.GetFullPath(DatasetDir);
-        string key = "VideoDataset.Lock|" + dir;
         var engine = (IBuildEngine4)BuildEngine;
-        if (engine.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is not null) return true;
-        var held = DatasetLock.TryAcquire(dir, out string holder);
+        if (engine.GetRegisteredTaskObject(Key(dir), RegisteredTaskObjectLifetime.Build) is not null) return true;
+        var shard = new Shard(ShardIndex, ShardCount);
+        bool shared = shard.IsPart && !Exclusive;
+        string description = Purpose != "" ? Purpose : shard.IsPart ? shard.ToString() : "the whole dataset's build (final step)";
+        var held = DatasetLock.TryAcquire(dir, shared, description, out string holder);
         if (held is null)
         {
+            string want = shared ? $"{shard} needs the dataset shared with its other shards only"
+                : "this build needs the dataset alone (the whole dataset's build, Clean and PruneDataset exclude every shard)";
             Log.Error(DiagnosticCodes.DatasetLocked, Path.Combine(dir, DatasetLock.FileName),
-                $"Another build is writing this DatasetDir ({(holder == "" ? "lock held" : holder)}): expected it to be free. Wait for that build to end, or use another DatasetDir.");
+                $"Another build is writing this DatasetDir ({holder}): {want}. Wait for that build to end (for a final step: submit it with --dependency=afterok on the array), or use another DatasetDir.");
             return false;
         }
-        engine.RegisterTaskObject(key, held, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
+        engine.RegisterTaskObject(Key(dir), held, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
         return true;
+    }
+
+    /// <summary>Records this build as the lock's holder just before its first write to DatasetDir (a no-op build never calls it).</summary>
+    public static void Announce(IBuildEngine engine, string datasetDir)
+    {
+        if ((engine as IBuildEngine4)?.GetRegisteredTaskObject(Key(datasetDir), RegisteredTaskObjectLifetime.Build) is DatasetLock held)
+            held.Announce();
     }
 }

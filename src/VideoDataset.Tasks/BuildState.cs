@@ -15,7 +15,15 @@ sealed class BuildState
     public required FileStampCache ContentHashes { get; init; }
     public required FileStampCache OutputKeys { get; init; }
 
-    public static string CachePath(DatasetSettings s, string name) => Path.Combine(s.VideoDatasetIntermediateDir, name);
+    public static string CachePath(DatasetSettings s, string name) => Path.Combine(s.StateDir, name);
+
+    /// <summary>The whole dataset's build (the final step) borrows what the shards' caches know; a shard borrows nothing.</summary>
+    public static FileStampCache LoadCache(DatasetSettings s, string name)
+    {
+        var shardCaches = s.Shard.IsPart || !Directory.Exists(s.VideoDatasetIntermediateDir) ? []
+            : Directory.EnumerateDirectories(s.VideoDatasetIntermediateDir, "shard-*-of-*").Select(d => Path.Combine(d, name)).Order(StringComparer.Ordinal).ToList();
+        return FileStampCache.Load(CachePath(s, name), shardCaches);
+    }
 
     /// <summary>The build's state: the registered one when an earlier task made it, else a new one.</summary>
     public static BuildState Get(IBuildEngine engine, DatasetSettings settings, string projectFile, bool refresh = false)
@@ -23,11 +31,11 @@ sealed class BuildState
         string key = "VideoDataset.BuildState|" + projectFile + "|" + settings;
         var engine4 = engine as IBuildEngine4;
         if (!refresh && engine4?.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is BuildState known) return known;
-        var hashes = FileStampCache.Load(CachePath(settings, "content-hashes.tsv"));
+        var hashes = LoadCache(settings, "content-hashes.tsv");
         var state = new BuildState
         {
             ContentHashes = hashes,
-            OutputKeys = FileStampCache.Load(CachePath(settings, "output-keys.tsv")),
+            OutputKeys = LoadCache(settings, "output-keys.tsv"),
             Plan = DatasetPlan.Create(settings, hashes, projectFile, ComputeDevice.VisibleGpus()),
         };
         engine4?.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build); // a refresh replaces the older state

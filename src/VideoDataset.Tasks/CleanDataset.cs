@@ -19,7 +19,9 @@ public sealed class CleanDataset : Microsoft.Build.Utilities.Task
 
     public override bool Execute()
     {
-        var settings = TaskSupport.ReadSettings(Settings);
+        // Clean and prune concern the whole dataset, whatever shard settings came with them.
+        var settings = TaskSupport.ReadSettings(Settings) with { ShardIndex = 0, ShardCount = 1 };
+        AcquireDatasetLock.Announce(BuildEngine, settings.DatasetDir);
         HashSet<string>? keep = null;
         if (UnreferencedOnly)
         {

@@ -33,6 +33,7 @@ public abstract class EncodeTask<TPlanned> : WorkerTask where TPlanned : class
         if (!state.Plan.ModelsUsable) return true; // nothing can be encoded: PrepareDataset reported why and failed the build
         if (RefuseInQuestionMode(stale.Count, What)) return false;
 
+        AcquireDatasetLock.Announce(BuildEngine, state.Plan.Settings.DatasetDir);
         Log.LogMessage(MessageImportance.High, Announce(stale.Count, state.Plan.Settings));
         bool ok = RunWorker(state.Plan.Settings, stale.Select(p => ToWorkItem(p, state.Plan)).ToList());
         Record(state);

@@ -25,7 +25,10 @@ public sealed class PrepareSegments : WorkerTask
         if (state is null) return false;
         var plan = state.Plan;
         var wanted = state.Wanted;
-        var stale = wanted.Where(q => state.Recorded(q.OutputPath) != q.Key).ToList();
+        // A shard writes only its own sequence videos (by their path relative to EpisodeDir, so each
+        // goes to the shard that encodes its latent) and leaves the annotation file to the final step.
+        var shard = settings.Shard;
+        var stale = wanted.Where(q => shard.Owns(q.Video) && state.Recorded(q.OutputPath) != q.Key).ToList();
         Log.LogMessage(MessageImportance.High,
             $"VideoDataset: {plan.Sequences.Count} sequences from the scenes ({wanted.Count} captioned, {stale.Count} to write), {plan.DroppedScenes} scenes dropped.");
 
@@ -37,6 +40,7 @@ public sealed class PrepareSegments : WorkerTask
                 Log.LogError(null, DiagnosticCodes.NotIncremental, null, ProjectFile, 0, 0, 0, 0, $"Stale: {stale.Count} sequence videos would be written.");
                 return false;
             }
+            AcquireDatasetLock.Announce(BuildEngine, settings.DatasetDir);
             ok &= RunWorker(settings, stale.Select(q => new WorkItem
             {
                 Input = q.RawPath, Output = q.OutputPath, Key = q.Key, Label = q.Video,
@@ -47,8 +51,16 @@ public sealed class PrepareSegments : WorkerTask
         }
 
         // Lines only for videos that record their key now: a failed sequence is left out, never faked.
-        string annotationFile = settings.AnnotationFile;
-        string content = plan.AnnotationContent(q => state.Recorded(q.OutputPath) == q.Key);
+        // A shard's own copy (what it plans from) also lists the other shards' sequences: their texts
+        // may be its to encode.
+        string annotationFile = settings.AnnotationSource;
+        string content = plan.AnnotationContent(q => !shard.Owns(q.Video) || state.Recorded(q.OutputPath) == q.Key);
+        if (shard.IsPart)
+        {
+            AtomicFile.WriteTextIfDifferent(annotationFile, content);
+            state.SaveCaches();
+            return ok && !Log.HasLoggedErrors;
+        }
         if (FailIfNotIncremental && (!File.Exists(annotationFile) || File.ReadAllText(annotationFile) != content))
             Log.LogError(null, DiagnosticCodes.NotIncremental, null, annotationFile, 0, 0, 0, 0, "Stale: the annotation file would be rewritten.");
         else if (AtomicFile.WriteTextIfDifferent(annotationFile, content))

@@ -35,16 +35,26 @@ public sealed class ResolveDatasetSettings : Microsoft.Build.Utilities.Task
     public string RawEpisodeDir { get; set; } = "";
     public string CaptionFile { get; set; } = "";
     public string SequenceSeconds { get; set; } = "";
-    public int ShardIndex { get; set; }
-    public int ShardCount { get; set; }
+    /// <summary>Both empty for the whole dataset; the targets fill them from Slurm or Kubernetes when the project does not.</summary>
+    public string ShardIndex { get; set; } = "";
+    public string ShardCount { get; set; } = "";
 
     /// <summary>One item whose metadata are the settings, resolved.</summary>
     [Output] public ITaskItem Settings { get; set; } = null!;
 
     public override bool Execute()
     {
-        var raw = DatasetSettings.FromProperties(name =>
-            Convert.ToString(GetType().GetProperty(name)!.GetValue(this), System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        if (Shard.Parse(ShardIndex, ShardCount, ProjectFile, out var shardError) is not { } shard)
+        {
+            Log.Log(shardError!);
+            return false;
+        }
+        var raw = DatasetSettings.FromProperties(name => name switch
+        {
+            nameof(DatasetSettings.ShardIndex) => shard.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            nameof(DatasetSettings.ShardCount) => shard.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => Convert.ToString(GetType().GetProperty(name)!.GetValue(this), System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        });
         var settings = raw.MakeAbsolute(Path.GetDirectoryName(Path.GetFullPath(ProjectFile))!);
         var item = new TaskItem("VideoDataset");
         foreach (var (name, value) in settings.ToProperties()) item.SetMetadata(name, value);

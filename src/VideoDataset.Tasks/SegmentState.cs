@@ -34,9 +34,9 @@ sealed partial class SegmentState
         foreach (var d in diagnostics) log.Log(d);
         if (diagnostics.Count > 0) return null;
 
-        var hashes = FileStampCache.Load(BuildState.CachePath(settings, "content-hashes.tsv"));
-        var durations = FileStampCache.Load(BuildState.CachePath(settings, "raw-durations.tsv"));
-        var keys = FileStampCache.Load(BuildState.CachePath(settings, "segment-keys.tsv"));
+        var hashes = BuildState.LoadCache(settings, "content-hashes.tsv");
+        var durations = BuildState.LoadCache(settings, "raw-durations.tsv");
+        var keys = BuildState.LoadCache(settings, "segment-keys.tsv");
         var plan = SegmentPlan.Create(settings, lengths, p => hashes.Get(p, FileStampCache.Sha256OfFile),
             p => double.Parse(durations.Get(p, q => SequenceEncoder.Duration(q).ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
         foreach (var d in plan.Diagnostics) log.Log(d);

@@ -45,7 +45,7 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
     protected bool RunWorker(DatasetSettings settings, List<WorkItem> items)
     {
         var request = new WorkerRequest { Stage = Stage, Settings = settings, Items = items };
-        RequestFile = Path.Combine(settings.VideoDatasetIntermediateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
+        RequestFile = Path.Combine(settings.StateDir, "requests", $"{Stage}-{Guid.NewGuid():N}.json");
         AtomicFile.WriteAllText(RequestFile, request.ToJson());
         try { return base.Execute() && !Log.HasLoggedErrors; }
         finally { File.Delete(RequestFile); }
@@ -56,7 +56,11 @@ public abstract class WorkerTask : ToolTask // ToolTask is an IIncrementalTask: 
         if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal))
             Log.LogMessage(MessageImportance.High, "  " + Stage + ": " + line[WorkerProtocol.ProgressPrefix.Length..]);
         else if (WorkerProtocol.ParseDone(line) is { } done)
+        {
             Finished.Add(done);
+            // One line per written output (-v:n): a cluster's logs show which shard wrote what.
+            Log.LogMessage(MessageImportance.Normal, "  " + Stage + ": wrote " + done.Output);
+        }
         else
             base.LogEventsFromTextOutput(line, MessageImportance.Normal); // canonical errors become errors
     }

@@ -30,6 +30,11 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
     public override bool Execute()
     {
         var settings = TaskSupport.ReadSettings(Settings);
+        if (settings.Shard.IsPart)
+        {
+            Log.LogMessage(MessageImportance.High, $"VideoDataset: {settings.Shard}: no manifest written (the final build, without ShardIndex, writes them).");
+            return true;
+        }
         var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
         foreach (var manifest in plan.Manifests)
         {
@@ -47,6 +52,7 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
             if (old != content)
             {
                 if (FailIfNotIncremental) { Log.Error(DiagnosticCodes.NotIncremental, manifest.OutputPath, "Stale: the manifest would be rewritten."); continue; }
+                AcquireDatasetLock.Announce(BuildEngine, settings.DatasetDir);
                 AtomicFile.WriteTextIfDifferent(manifest.OutputPath, content);
                 int lines = content.Count(c => c == '\n');
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: wrote {Path.GetFileName(manifest.OutputPath)} ({lines} of {manifest.Lines.Count} videos).");
@@ -59,6 +65,7 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
                 string name = Path.GetFileName(old);
                 if (!ManifestName().IsMatch(name) || planned.Contains(name)) continue;
                 if (FailIfNotIncremental) { Log.Error(DiagnosticCodes.NotIncremental, old, "Stale: this manifest's length is no longer annotated; it would be removed."); continue; }
+                AcquireDatasetLock.Announce(BuildEngine, settings.DatasetDir);
                 File.Delete(old);
                 Log.LogMessage(MessageImportance.High, $"VideoDataset: removed {name}: no video of that length is annotated now.");
             }

@@ -22,7 +22,11 @@ public static partial class AnnotationReader
     [GeneratedRegex(@"^text_(0|[1-9][0-9]{0,5})$")]
     private static partial Regex TextKey();
 
-    public static AnnotationSet Read(string annotationFile, string episodeDir)
+    /// <param name="checkExists">
+    /// Whether a video's existence is checked (default: every video). A shard checks only its own:
+    /// another shard's missing video is that shard's error, reported once, not by every shard.
+    /// </param>
+    public static AnnotationSet Read(string annotationFile, string episodeDir, Func<string, bool>? checkExists = null)
     {
         var entries = new List<AnnotationEntry>();
         var diagnostics = new List<Diagnostic>();
@@ -39,7 +43,7 @@ public static partial class AnnotationReader
         foreach (var line in JsonLinesReader.Read(file, Format, diagnostics))
         {
             int lineNumber = line.Line;
-            var entry = ReadEntry(file, line, root, diagnostics);
+            var entry = ReadEntry(file, line, root, diagnostics, checkExists);
             if (entry is null) continue;
             if (seenVideos.TryGetValue(entry.Video, out int first))
             {
@@ -58,7 +62,7 @@ public static partial class AnnotationReader
         return new AnnotationSet(entries, diagnostics);
     }
 
-    static AnnotationEntry? ReadEntry(string file, JsonLineObject line, string root, List<Diagnostic> diagnostics)
+    static AnnotationEntry? ReadEntry(string file, JsonLineObject line, string root, List<Diagnostic> diagnostics, Func<string, bool>? checkExists)
     {
         int lineNumber = line.Line;
         void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, lineNumber, col, message));
@@ -126,9 +130,9 @@ public static partial class AnnotationReader
             {
                 videoName = normalised;
                 videoPath = Path.Combine(root, normalised!);
-                if (!File.Exists(videoPath))
+                if ((checkExists is null || checkExists(videoName!)) && !File.Exists(videoPath))
                     Error(DiagnosticCodes.AnnotationVideoNotFound, videoColumn, $"Video not found: expected a file at '{videoPath}'.");
-                else if (!EpisodePath.StaysInside(root, videoPath))
+                else if ((checkExists is null || checkExists(videoName!)) && !EpisodePath.StaysInside(root, videoPath))
                     Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, videoColumn, $"'{videoName}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
             }
         }

@@ -1,57 +1,153 @@
+using System.Globalization;
 using System.Text;
+using VideoDataset.Core.IO;
 
 namespace VideoDataset.Core.Dataset;
 
 /// <summary>
-/// An exclusive lock on a DatasetDir for one build. The operating system drops it when the process
-/// ends, however it ends, so a killed build never leaves a stale lock behind. The file's content
-/// is a fixed note for whoever finds it, written only when it is not there yet: taking the lock
-/// changes no file, so a no-op build leaves every file of the DatasetDir as it was. (Nothing about
-/// the holder goes in it: a locked file cannot be read by the build that is refused.)
+/// The lock a build holds on its DatasetDir (DESIGN §8): shards of one dataset share it, the whole
+/// dataset's build (the final step), Clean and PruneDataset hold it alone. It is an OS lock
+/// (<c>flock</c>, which Linux maps to <c>fcntl</c> byte-range locks on NFS), dropped when the process
+/// ends however it ends, so a killed build never leaves a lock behind; a conflict is refused at once
+/// (non-blocking), never waited for.
+/// <para>
+/// The lock file holds a fixed note, written once when the file is made and never replaced (a new
+/// file would be a new inode, and two builds could then "hold" two different files). Who holds the
+/// lock is recorded beside it, one small file per holder in <see cref="HoldersFolder"/>, written by
+/// <see cref="Announce"/> just before the build's first write and deleted when the lock is released.
+/// A build that writes nothing (a no-op build) records nothing, so it changes nothing a reader could
+/// see; a build refused while the holder is still planning is told so.
+/// </para>
 /// </summary>
 public sealed class DatasetLock : IDisposable
 {
     public const string FileName = ".videodataset.lock";
-    readonly FileStream _stream;
+    public const string HoldersFolder = ".videodataset-holders";
+    const string HolderExtension = ".holder";
 
-    DatasetLock(FileStream stream) { _stream = stream; }
+    readonly FileStream _stream;
+    readonly string _datasetDir;
+    readonly string _description;
+    string? _record;
+
+    DatasetLock(FileStream stream, string datasetDir, string description)
+    {
+        _stream = stream;
+        _datasetDir = datasetDir;
+        _description = description;
+    }
 
     static readonly byte[] Note = Encoding.UTF8.GetBytes("A VideoDataset build holds an OS lock on this file while it writes this folder.\n");
 
-    /// <summary>The lock, or null when another process holds it (then <paramref name="holder"/> says who, if known).</summary>
-    public static DatasetLock? TryAcquire(string datasetDir, out string holder)
+    /// <summary>An exclusive lock for a build described only as "a build" (kept for callers that need no shards).</summary>
+    public static DatasetLock? TryAcquire(string datasetDir, out string holder) => TryAcquire(datasetDir, shared: false, "a build", out holder);
+
+    /// <summary>
+    /// The lock (shared by shards, or exclusive), or null when another build holds it in a way that
+    /// excludes this one; then <paramref name="holder"/> names who holds it (host, pid, what, since when),
+    /// as far as the holders have recorded it.
+    /// </summary>
+    /// <param name="description">What this build is, for others' messages: "shard 2 of 16", "the final build", "Clean".</param>
+    public static DatasetLock? TryAcquire(string datasetDir, bool shared, string description, out string holder)
     {
         Directory.CreateDirectory(datasetDir);
         string path = Path.Combine(datasetDir, FileName);
         holder = "";
+        CreateOnce(path);
         try
         {
-            // FileShare.None is an exclusive advisory lock (flock) on Unix.
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            if (!Holds(stream, Note))
-            {
-                stream.Position = 0;
-                stream.SetLength(0);
-                stream.Write(Note);
-                stream.Flush();
-            }
-            return new DatasetLock(stream);
+            // .NET on Unix takes flock(LOCK_EX) for FileShare.None and flock(LOCK_SH) for a read-only
+            // stream that shares; on NFS Linux turns these into fcntl write/read locks, which need
+            // the file open for writing/reading respectively: so ReadWrite for exclusive, Read for shared.
+            var stream = shared
+                ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)
+                : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            var held = new DatasetLock(stream, datasetDir, description);
+            held.RemoveDeadRecords(all: !shared);
+            return held;
         }
         catch (IOException)
         {
-            try { holder = File.ReadAllText(path).Trim(); } catch (IOException) { }
+            holder = DescribeHolders(datasetDir);
             return null;
         }
     }
 
-    static bool Holds(FileStream stream, byte[] content)
+    /// <summary>Makes the lock file with its note if there is none (O_EXCL: two builds starting at the same instant make it once).</summary>
+    static void CreateOnce(string path)
     {
-        if (stream.Length != content.Length) return false;
-        var current = new byte[content.Length];
-        stream.Position = 0;
-        stream.ReadExactly(current);
-        return current.AsSpan().SequenceEqual(content);
+        if (File.Exists(path)) return;
+        try
+        {
+            using var created = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
+            created.Write(Note);
+        }
+        catch (IOException) when (File.Exists(path)) { } // another build made it first
     }
 
-    public void Dispose() => _stream.Dispose();
+    /// <summary>
+    /// Records this holder (host, pid, what, since when) for the builds it refuses, once, just before
+    /// this build first writes to the DatasetDir. The record goes when the lock does.
+    /// </summary>
+    public void Announce()
+    {
+        if (_record is not null) return;
+        string folder = Path.Combine(_datasetDir, HoldersFolder);
+        string record = Path.Combine(folder, $"{Environment.MachineName}.{Environment.ProcessId}{HolderExtension}");
+        var text = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"{_description} on host {Environment.MachineName}, pid {Environment.ProcessId}, since {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
+        string? job = Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID") is { Length: > 0 } array
+            ? array + "_" + Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID")
+            : Environment.GetEnvironmentVariable("SLURM_JOB_ID");
+        if (!string.IsNullOrEmpty(job)) text.Append(", Slurm job ").Append(job);
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(record, text.Append('\n').ToString());
+        _record = record;
+    }
+
+    /// <summary>Who holds the lock, from the holders' records; says so when none has recorded itself yet.</summary>
+    public static string DescribeHolders(string datasetDir)
+    {
+        var holders = new List<string>();
+        string folder = Path.Combine(datasetDir, HoldersFolder);
+        if (Directory.Exists(folder))
+            foreach (string f in Directory.EnumerateFiles(folder, "*" + HolderExtension).Order(StringComparer.Ordinal))
+            {
+                if (IsDeadHere(f)) continue;
+                try { holders.Add(File.ReadAllText(f).Trim()); } catch (IOException) { } // released meanwhile
+            }
+        return holders.Count > 0 ? "held by " + string.Join("; ", holders)
+            : "held by a build that has recorded no holder yet: it is still planning (a build records itself before its first write)";
+    }
+
+    /// <summary>A record of this host whose process is gone: left by a killed build.</summary>
+    static bool IsDeadHere(string record)
+    {
+        var parts = Path.GetFileNameWithoutExtension(record).Split('.');
+        if (parts.Length < 2 || !string.Equals(string.Join('.', parts[..^1]), Environment.MachineName, StringComparison.Ordinal)) return false;
+        if (!int.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return false;
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return p.HasExited; }
+        catch (ArgumentException) { return true; }
+    }
+
+    /// <summary>
+    /// Removes records that a killed build left: every record when this build holds the lock alone
+    /// (no one else can hold it), else this host's records of processes that are gone. A clean
+    /// dataset has none, so this writes nothing in a no-op build.
+    /// </summary>
+    void RemoveDeadRecords(bool all)
+    {
+        string folder = Path.Combine(_datasetDir, HoldersFolder);
+        if (!Directory.Exists(folder)) return;
+        foreach (string f in Directory.EnumerateFiles(folder, "*" + HolderExtension))
+            if (all || IsDeadHere(f))
+                try { File.Delete(f); } catch (IOException) { }
+    }
+
+    public void Dispose()
+    {
+        if (_record is not null)
+            try { File.Delete(_record); } catch (IOException) { }
+        _stream.Dispose();
+    }
 }

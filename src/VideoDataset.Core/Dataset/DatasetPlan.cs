@@ -62,7 +62,7 @@ public sealed class DatasetPlan
     /// <param name="visibleGpus">GPUs this build may use (<see cref="ComputeDevice.VisibleGpus"/>).</param>
     public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus)
     {
-        var annotations = AnnotationReader.Read(s.AnnotationFile, s.EpisodeDir);
+        var annotations = AnnotationReader.Read(s.AnnotationSource, s.EpisodeDir, s.Shard.IsPart ? s.Shard.Owns : null);
         var diagnostics = new List<Diagnostic>(annotations.Diagnostics);
         var modelProblems = CheckModels(s, projectFile);
         s = s with { TorchDevice = ComputeDevice.Resolve(s.TorchDevice, s.VideoDatasetCuda, visibleGpus, projectFile, out var deviceError) };
@@ -80,33 +80,43 @@ public sealed class DatasetPlan
                 s.TextMaxLength, numerics);
         }
 
-        // Content hashes of the videos (cached by size and time; the first build reads them, in parallel).
+        // A shard plans only its own items (DESIGN §8): videos by their path relative to EpisodeDir,
+        // texts by their key, whatever video they belong to; it hashes only its own videos and plans
+        // no manifest.
+        var shard = s.Shard;
         var entries = annotations.Entries;
+        // Content hashes of the videos (cached by size and time; the first build reads them, in parallel).
         var videoHashes = new string[entries.Count];
         Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) },
-            i => videoHashes[i] = contentHashes.Get(entries[i].VideoPath, FileStampCache.Sha256OfFile));
+            i => videoHashes[i] = shard.Owns(entries[i].Video) ? contentHashes.Get(entries[i].VideoPath, FileStampCache.Sha256OfFile) : "");
 
         var latents = new List<PlannedLatent>(entries.Count);
         var texts = new Dictionary<string, PlannedText>(StringComparer.Ordinal);
+        var notOwned = new HashSet<string>(StringComparer.Ordinal);
         var manifestLines = new SortedDictionary<int, List<ManifestLine>>();
         for (int i = 0; i < entries.Count; i++)
         {
             var e = entries[i];
             string rel = e.LatentRelativePath;
-            string key = Recipes.Key(latentRecipe, videoHashes[i]);
-            var latent = new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i]);
-            latents.Add(latent);
+            if (shard.Owns(e.Video))
+            {
+                string key = Recipes.Key(latentRecipe, videoHashes[i]);
+                latents.Add(new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i]));
+            }
             var textPaths = new List<string>(e.Segments);
             foreach (string encoded in e.EncodedTexts())
             {
                 if (!texts.TryGetValue(encoded, out var t))
                 {
+                    if (notOwned.Contains(encoded)) continue;
                     string tkey = Recipes.Key(textRecipe, encoded);
+                    if (!shard.Owns(tkey)) { notOwned.Add(encoded); continue; }
                     string trel = TextRelativePath(tkey);
                     texts[encoded] = t = new PlannedText(encoded, tkey, Path.Combine(s.DatasetDir, trel), trel);
                 }
                 textPaths.Add(t.RelativePath);
             }
+            if (shard.IsPart) continue; // the final step writes the manifests
             int seconds = e.Segments * s.SegmentSeconds;
             if (!manifestLines.TryGetValue(seconds, out var list)) manifestLines[seconds] = list = new();
             list.Add(new ManifestLine(rel, textPaths, e.Video));

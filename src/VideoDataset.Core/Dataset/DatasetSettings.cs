@@ -43,9 +43,25 @@ public sealed record DatasetSettings
     /// <summary>Sequence lengths in seconds, e.g. "3;9;18;30;63" (checked by the segment stage).</summary>
     public string SequenceSeconds { get; init; } = "";
 
-    /// <summary>Reserved for sharding (DESIGN §8); carried but not acted on yet.</summary>
+    /// <summary>This build is shard ShardIndex of ShardCount (DESIGN §8); 0 of 1 is the whole dataset (and the final step).</summary>
     public int ShardIndex { get; init; }
     public int ShardCount { get; init; } = 1;
+
+    public Shard Shard => new(ShardIndex, ShardCount);
+
+    /// <summary>
+    /// Where this build keeps its own state (stamp caches, request files): the intermediate folder for
+    /// the whole dataset, a folder per shard below it otherwise, so shards that share a project
+    /// folder on a shared filesystem never write one common file.
+    /// </summary>
+    /// <summary>
+    /// The annotations the plan reads: AnnotationFile, except for a shard with the segment stage,
+    /// which writes no annotation file (the final step does) and plans from its private copy of what
+    /// the scene and caption files give, in its <see cref="StateDir"/>.
+    /// </summary>
+    public string AnnotationSource => Shard.IsPart && HasSegmentStage ? Path.Combine(StateDir, "annotations.jsonl") : AnnotationFile;
+
+    public string StateDir => Shard.IsPart ? Path.Combine(VideoDatasetIntermediateDir, Shard.StateFolderName) : VideoDatasetIntermediateDir;
 
     public const string TinyModelName = "tiny";
 

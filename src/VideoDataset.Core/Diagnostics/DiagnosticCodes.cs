@@ -194,6 +194,8 @@ public static class DiagnosticCodes
     public const string WorkerUsage = "VDS5040";
     /// <summary>Warning: a manifest kept as it was after a failed stage.</summary>
     public const string ManifestKept = "VDS5050";
+    /// <summary><c>ShardIndex</c>/<c>ShardCount</c> invalid: out of range, below 1, not a number, or one without the other.</summary>
+    public const string ShardSettingsInvalid = "VDS5060";
     /// <summary>Verification: an output is missing.</summary>
     public const string VerifyMissing = "VDS5101";
     /// <summary>Verification: an output is corrupt.</summary>

@@ -101,7 +101,7 @@ public sealed class KillableBuild : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>Every file under <paramref name="dir"/> but the lock: relative path to (SHA-256, identity of the file on disk).</summary>
+    /// <summary>Every file under <paramref name="dir"/> but the lock and its holders' records: relative path to (SHA-256, identity of the file on disk).</summary>
     public static Dictionary<string, (string Sha, string Identity)> Outputs(string dir)
     {
         var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
@@ -113,7 +113,8 @@ public sealed class KillableBuild : IDisposable
         {
             int space = line.IndexOf(' ');
             string rel = line[(space + 1)..];
-            if (rel.EndsWith(".videodataset.lock", StringComparison.Ordinal)) continue;
+            // The lock and its holders' records are not outputs (a killed build's record stays until the next build).
+            if (rel.EndsWith(".videodataset.lock", StringComparison.Ordinal) || rel.StartsWith(".videodataset-holders/", StringComparison.Ordinal)) continue;
             byte[] bytes;
             try { bytes = File.ReadAllBytes(Path.Combine(dir, rel)); }
             catch (FileNotFoundException) { continue; }

@@ -18,6 +18,9 @@ public sealed class SettingsTests
 {
     static readonly string[] Optional = ["ModelDir", "VaeModelDir", "T5ModelDir", "TokenizerDir", "SceneFile", "CaptionFile"];
     static readonly string[] DerivedInTargets = ["VaeChunkFrames", "VideoDatasetIntermediateDir"];
+    // Taken as text (empty = not set, so "one without the other" can be told), validated by the
+    // task, defaulted in the targets from the job's environment (DESIGN §8), never in the props.
+    static readonly string[] ShardProperties = ["ShardIndex", "ShardCount"];
 
     [TestMethod]
     public void EverySettingIsATypedTaskParameterOfTheSameNamePassedByTheTargetsWithItsDefaultInTheProps()
@@ -28,9 +31,14 @@ public sealed class SettingsTests
         {
             var parameter = task.GetProperty(p.Name);
             Assert.IsNotNull(parameter, $"ResolveDatasetSettings has no parameter {p.Name}");
-            Assert.AreEqual(p.PropertyType, parameter.PropertyType, p.Name);
+            Assert.AreEqual(ShardProperties.Contains(p.Name) ? typeof(string) : p.PropertyType, parameter.PropertyType, p.Name);
             StringAssert.Contains(targets, $"{p.Name}=\"$({p.Name})\"", "the targets pass the property of the same name");
-            if (Optional.Contains(p.Name)) Assert.IsFalse(TestSettings.PropsDefaults.ContainsKey(p.Name), $"{p.Name} has no default");
+            if (ShardProperties.Contains(p.Name))
+            {
+                Assert.IsFalse(TestSettings.PropsDefaults.ContainsKey(p.Name), $"{p.Name} has no default in the props");
+                StringAssert.Contains(targets, $"<{p.Name}>$(", $"the targets derive {p.Name} from the job's environment");
+            }
+            else if (Optional.Contains(p.Name)) Assert.IsFalse(TestSettings.PropsDefaults.ContainsKey(p.Name), $"{p.Name} has no default");
             else if (DerivedInTargets.Contains(p.Name)) StringAssert.Contains(targets, $"<{p.Name} Condition=\"'$({p.Name})' == ''\">");
             else Assert.IsTrue(TestSettings.PropsDefaults.ContainsKey(p.Name), $"build/VideoDataset.props gives {p.Name} a default");
         }

@@ -21,6 +21,9 @@ public static class TestSettings
         {
             nameof(DatasetSettings.VaeChunkFrames) => PropsDefaults["Fps"],
             nameof(DatasetSettings.VideoDatasetIntermediateDir) => "obj/VideoDataset/",
+            // No shard set: the whole dataset, as ResolveDatasetSettings makes it.
+            nameof(DatasetSettings.ShardIndex) => "0",
+            nameof(DatasetSettings.ShardCount) => "1",
             _ => PropsDefaults.GetValueOrDefault(name) ?? "",
         });
         return s.MakeAbsolute(dir);
