@@ -44,6 +44,9 @@ public sealed class PrefetchingFrameReader : IDisposable
     /// <summary>Time the caller spent in <see cref="ReadChunk"/> waiting for frames (decoding included when not in the background).</summary>
     public TimeSpan Waited { get; private set; }
 
+    /// <summary>The part of <see cref="Waited"/> spent on the first chunk (ffmpeg's start included).</summary>
+    public TimeSpan WaitedForFirst { get; private set; }
+
     /// <summary>Frames ffmpeg had decoded when the last chunk handed out was read.</summary>
     public int FramesDecoded { get; private set; }
 
@@ -89,6 +92,7 @@ public sealed class PrefetchingFrameReader : IDisposable
         if (_queue is null) item = Read(frames);
         else if (!_queue.TryTake(out item!, Timeout.Infinite)) item = new Item(null, FramesDecoded, null);
         Waited += watch.Elapsed;
+        if (_next == 1) WaitedForFirst = watch.Elapsed;
         FramesDecoded = item.FramesDecoded;
         item.Error?.Throw();
         return item.Frames is { } rgb ? VideoFrameReader.ToTensor(rgb) : null;

@@ -42,6 +42,9 @@ public sealed class LatentEncoder : IDisposable
     /// <summary>Time the last <see cref="Encode"/> waited for decoded frames.</summary>
     public TimeSpan LastInputWait { get; private set; }
 
+    /// <summary>The part of <see cref="LastInputWait"/> spent on the first chunk.</summary>
+    public TimeSpan LastFirstChunkWait { get; private set; }
+
     /// <summary>
     /// Encodes one video. Throws a DiagnosticException for the first error of the conformance check
     /// (VDS2003-2005) or of reading (VDS2001, VDS2002, VDS2007); warnings (VDS2006) go to <paramref name="warnings"/>.
@@ -106,6 +109,7 @@ public sealed class LatentEncoder : IDisposable
         finally
         {
             LastInputWait = reader.Waited;
+            LastFirstChunkWait = reader.WaitedForFirst;
             foreach (var t in latentChunks) t.Dispose();
             _encoder.ResetCache();
         }
