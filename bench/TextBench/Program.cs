@@ -1,6 +1,9 @@
 // Text benchmark: T5 encoder tokens/s and T5Tokenizer throughput on the CPU.
 //   dotnet run -c Release --project bench/TextBench -- [--length 498] [--batches 1,8] [--configs tiny,mid|none]
-//       [--tokenizers tiny,t5] [--min-seconds 5] [--threads N]
+//       [--tokenizers tiny,t5] [--min-seconds 5] [--threads N] [--pipeline-batches N]
+// Pipeline rows (--pipeline-batches, default 8, 0 for none): the text stage's loop over N batches of corpus texts,
+// tokenizing each batch before encoding it ("inline", as before) and tokenizing the next batch on another thread
+// while the encoder runs ("ahead", as the worker does now); "input wait" is how long the encoder waited for ids.
 // Encoder: T5TextEncoder.Encode (forward pass and the bfloat16 output conversion, as the pipeline calls it) on
 // texts of the tokenizer corpus padded to TextMaxLength; one untimed warm-up batch, then whole batches until
 // --min-seconds have passed (at least 2). Every position counts as a token, padding included, because the
@@ -38,6 +41,10 @@ var tokenizerDirs = new Dictionary<string, string>
 string[] texts = File.ReadAllText(corpusPath).Split('\n');
 if (texts[^1].Length == 0) texts = texts[..^1];
 var tokenizer = T5Tokenizer.Load(tokenizerDirs["tiny"]);
+int pipelineBatches = int.Parse(Option("--pipeline-batches", "8"));
+// The pipeline rows tokenize with the published model when it is there (longer texts, more pieces), else the tiny one.
+string pipelineTokenizerName = File.Exists(Path.Combine(tokenizerDirs["t5"], T5Tokenizer.ModelFile)) ? "t5" : "tiny";
+var pipelineTokenizer = T5Tokenizer.Load(tokenizerDirs[pipelineTokenizerName]);
 
 Console.WriteLine($"TextBench: length {length}, CPU float32, torch threads {torch.get_num_threads()}, {Environment.ProcessorCount} cores");
 Console.WriteLine($"load average at start: {LoadAverage()}");
@@ -102,6 +109,16 @@ try
             rows.Add($"| T5 encoder {name} (d_model {config.DModel}, {config.NumLayers} layers, d_ff {config.DFf}, {config.NumHeads} heads, d_kv {config.DKv}) | " +
                      $"batch {batch} x {calls} calls | {s / calls * 1000:F0} ms/batch | {(double)calls * batch / s:F2} texts/s | {(double)calls * batch * length / s:F0} tokens/s | {load} |");
             Console.WriteLine(rows[^1]);
+            foreach (bool ahead in pipelineBatches > 0 ? new[] { false, true } : [])
+            {
+                load = LoadAverage();
+                // The published tokenizer's ids only fit a model with its vocabulary; the tiny model gets the tiny tokenizer.
+                bool published = config.VocabSize >= pipelineTokenizer.VocabularySize;
+                var (total, waited) = Pipeline(encoder, published ? pipelineTokenizer : tokenizer, texts, batch, pipelineBatches, length, ahead);
+                rows.Add($"| text stage loop, {name}, {(published ? pipelineTokenizerName : "tiny")} tokenizer, {(ahead ? "ahead" : "inline")} | batch {batch} x {pipelineBatches} batches | " +
+                         $"{total / pipelineBatches * 1000:F0} ms/batch, input wait {waited * 1000:F1} ms ({waited / total:P2}) | {(double)pipelineBatches * batch / total:F2} texts/s | {(double)pipelineBatches * batch * length / total:F0} tokens/s | {load} |");
+                Console.WriteLine(rows[^1]);
+            }
         }
     }
 }
@@ -115,6 +132,24 @@ Console.WriteLine($"| what | work | latency | texts/s | tokens/s (length {length
 Console.WriteLine("|---|---|---|---|---|---|");
 foreach (var row in rows) Console.WriteLine(row);
 Console.WriteLine($"load average at end: {LoadAverage()}");
+
+// The worker's text stage loop without the file writes: (seconds in all, seconds the encoder waited for token ids).
+static (double Total, double Waited) Pipeline(T5TextEncoder encoder, T5Tokenizer tokenizer, string[] texts, int batch, int batches, int length, bool ahead)
+{
+    List<int[]> Tokenize(int b) => texts.Skip(b * batch % (texts.Length - batch)).Take(batch).Select(t => tokenizer.Encode(t, length)).ToList();
+    var total = Stopwatch.StartNew();
+    var wait = new Stopwatch();
+    Task<List<int[]>>? next = ahead ? Task.Run(() => Tokenize(0)) : null;
+    for (int b = 0; b < batches; b++)
+    {
+        wait.Start();
+        var ids = ahead ? next!.GetAwaiter().GetResult() : Tokenize(b);
+        wait.Stop();
+        if (ahead && b + 1 < batches) { int n = b + 1; next = Task.Run(() => Tokenize(n)); }
+        encoder.Encode(ids);
+    }
+    return (total.Elapsed.TotalSeconds, wait.Elapsed.TotalSeconds);
+}
 
 static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 

@@ -1,5 +1,10 @@
 // VAE encoding benchmark (issue 3): frames/s and peak resident memory of LatentEncoder.EncodeFile on the CPU.
 //   dotnet run -c Release --project bench/VaeBench -- [--configs tiny,mid] [--seconds 3,63] [--size 128x80] [--chunk 16]
+//       [--decoding ahead,inline]
+// --decoding: "ahead" (what the worker does: ffmpeg's output is read on a background thread, one chunk ahead) and/or
+// "inline" (each chunk read when the encoder asks for it, as before); "input wait" is how long the encoder waited.
+// --videos 2 encodes each clip twice in one child, as the worker encodes two videos: "ahead" opens the second
+// (probe, ffmpeg, first chunk) while the first is encoded; the figures are then the second video's.
 // The parent writes the models (deterministic weights, TinyVae's initialisation) and makes 16 fps testsrc2
 // clips with ffmpeg (ffv1, lossless), then encodes each (model, clip) pair in a child process of its own, so
 // that each peak RSS (VmHWM from /proc/self/status) belongs to one clip only. Memory that does not grow with
@@ -8,10 +13,11 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using VideoDataset.Core.Models.Vae;
+using VideoDataset.Core.Tensors;
 using VideoDataset.Core.Video;
 
 const string ChildFlag = "--encode-one";
-if (args.Length > 0 && args[0] == ChildFlag) return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]));
+if (args.Length > 0 && args[0] == ChildFlag) return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args[6] == "ahead", int.Parse(args[7]));
 
 var configs = new Dictionary<string, VaeConfig>
 {
@@ -26,6 +32,8 @@ string[] names = Option("--configs", "tiny,mid").Split(',');
 int[] secondsList = Option("--seconds", "3,63").Split(',').Select(int.Parse).ToArray();
 int[] size = Option("--size", "128x80").Split('x').Select(int.Parse).ToArray();
 int chunk = int.Parse(Option("--chunk", "16"));
+string[] decodings = Option("--decoding", "ahead").Split(',');
+int videos = int.Parse(Option("--videos", "1"));
 int width = size[0], height = size[1];
 
 string dir = Path.Combine(Path.GetTempPath(), "vaebench-" + Environment.ProcessId);
@@ -49,21 +57,24 @@ try
         string vae = Path.Combine(dir, name);
         if (name == "real") VideoDataset.Tests.Support.RealSizeModels.WriteCogVideoX5bVae(vae);
         else TinyVae.Write(vae, config);
-        double? firstPeak = null;
-        foreach (int seconds in secondsList)
+        foreach (string decoding in decodings)
         {
-            string load = LoadAverage();
-            var r = Child(vae, clips[seconds], width, height, chunk);
-            firstPeak ??= r.PeakMiB;
-            string line = $"| {name} [{string.Join(",", config.BlockOutChannels)}] x{config.LayersPerBlock} | {width}x{height} | {seconds} s ({r.Frames} frames) | " +
-                          $"{r.Seconds:F1} s | {r.Frames / r.Seconds:F1} | {r.LoadedMiB:F0} | {r.PeakMiB:F0} | {r.PeakMiB / firstPeak:F2} | {load} |";
-            Console.WriteLine(line);
-            rows.Add(line);
+            double? firstPeak = null;
+            foreach (int seconds in secondsList)
+            {
+                string load = LoadAverage();
+                var r = Child(vae, clips[seconds], width, height, chunk, decoding, videos);
+                firstPeak ??= r.PeakMiB;
+                string line = $"| {name} [{string.Join(",", config.BlockOutChannels)}] x{config.LayersPerBlock} | {width}x{height} | {seconds} s ({r.Frames} frames) | {decoding}{(videos > 1 ? $", video 2 of {videos}" : "")} | " +
+                              $"{r.Seconds:F1} s | {r.WaitSeconds:F2} s ({r.WaitSeconds / r.Seconds:P1}; first chunk {r.FirstWaitSeconds:F2} s) | {r.Frames / r.Seconds:F1} | {r.LoadedMiB:F0} | {r.PeakMiB:F0} | {r.PeakMiB / firstPeak:F2} | {load} |";
+                Console.WriteLine(line);
+                rows.Add(line);
+            }
         }
     }
     Console.WriteLine();
-    Console.WriteLine($"| model [block_out_channels] x layers_per_block | size | clip | encode time | frames/s | RSS after load (MiB) | peak RSS (MiB) | peak / peak of the {secondsList[0]}-s clip | load average (1/5/15 min) before the run |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine($"| model [block_out_channels] x layers_per_block | size | clip | decoding | encode time | input wait (share) | frames/s | RSS after load (MiB) | peak RSS (MiB) | peak / peak of the {secondsList[0]}-s clip | load average (1/5/15 min) before the run |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var row in rows) Console.WriteLine(row);
     Console.WriteLine($"load average at end: {LoadAverage()}");
     return 0;
@@ -74,26 +85,37 @@ finally
 }
 
 // The child: load the encoder, note the peak so far, encode the clip, report the final peak.
-static int EncodeOne(string vae, string clip, int width, int height, int chunk)
+static int EncodeOne(string vae, string clip, int width, int height, int chunk, bool ahead, int videos)
 {
     using var encoder = LatentEncoder.Load(vae, torch.CPU);
+    encoder.DecodeAhead = ahead;
     double loaded = VmHwmMiB();
     var spec = new VideoSpec(16, 3, width, height);
     var sw = Stopwatch.StartNew();
-    var latent = encoder.EncodeFile(clip, spec, chunk);
+    TensorData latent = null!;
+    // The worker's loop (LatentStage): the next video opened while this one is encoded; only the last one timed.
+    Task<VideoInput>? next = ahead ? Task.Run(() => encoder.Open(clip, spec, chunk)) : null;
+    for (int v = 0; v < videos; v++)
+    {
+        sw.Restart();
+        if (!ahead) { latent = encoder.EncodeFile(clip, spec, chunk); continue; }
+        using var input = next!.GetAwaiter().GetResult();
+        next = v + 1 < videos ? Task.Run(() => encoder.Open(clip, spec, chunk)) : null;
+        latent = encoder.Encode(input);
+    }
     sw.Stop();
     int frames = VideoConformance.FramesToEncode(VideoProbe.Probe(clip).FrameCount, spec);
     Console.WriteLine(FormattableString.Invariant(
-        $"RESULT {frames} {sw.Elapsed.TotalSeconds:R} {loaded:R} {VmHwmMiB():R} [{string.Join(",", latent.Shape)}] threads={torch.get_num_threads()}"));
+        $"RESULT {frames} {sw.Elapsed.TotalSeconds:R} {loaded:R} {VmHwmMiB():R} {encoder.LastInputWait.TotalSeconds:R} {encoder.LastFirstChunkWait.TotalSeconds:R} [{string.Join(",", latent.Shape)}] threads={torch.get_num_threads()}"));
     return 0;
 }
 
-static (int Frames, double Seconds, double LoadedMiB, double PeakMiB) Child(string vae, string clip, int width, int height, int chunk)
+static (int Frames, double Seconds, double LoadedMiB, double PeakMiB, double WaitSeconds, double FirstWaitSeconds) Child(string vae, string clip, int width, int height, int chunk, string decoding, int videos)
 {
     // Started the way this process was: the apphost directly, or `dotnet VaeBench.dll`.
     var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
-    foreach (var a in new[] { ChildFlag, vae, clip, width.ToString(), height.ToString(), chunk.ToString() }) psi.ArgumentList.Add(a);
+    foreach (var a in new[] { ChildFlag, vae, clip, width.ToString(), height.ToString(), chunk.ToString(), decoding, videos.ToString() }) psi.ArgumentList.Add(a);
     using var p = Process.Start(psi)!;
     string output = p.StandardOutput.ReadToEnd();
     p.WaitForExit();
@@ -102,7 +124,7 @@ static (int Frames, double Seconds, double LoadedMiB, double PeakMiB) Child(stri
     Console.WriteLine("  " + result);
     var f = result.Split(' ');
     double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-    return (int.Parse(f[1]), D(2), D(3), D(4));
+    return (int.Parse(f[1]), D(2), D(3), D(4), D(5), D(6));
 }
 
 // VmHWM: the peak resident set size of this process, in kB.

@@ -21,14 +21,21 @@ sealed class LatentStage(WorkerRequest request)
         using var encoder = LatentEncoder.Load(s.VaeModelDir, device);
         var progress = new Progress(request.Items.Count);
         int failed = 0;
-        foreach (var item in request.Items)
+        // The next video is probed and its first chunk decoded while this one is encoded; a failure to open
+        // it is kept in its task and reported in its turn.
+        Task<VideoInput> Open(WorkItem item) => Task.Run(() => encoder.Open(item.Input, spec, s.VaeChunkFrames, CheckLength(item, spec)));
+        var items = request.Items;
+        Task<VideoInput>? next = items.Count > 0 ? Open(items[0]) : null;
+        for (int i = 0; i < items.Count; i++)
         {
+            var item = items[i];
+            var current = next!;
+            next = i + 1 < items.Count ? Open(items[i + 1]) : null;
             try
             {
-                var probe = CheckLength(item, spec);
-                var warnings = new List<Diagnostic>();
-                TensorData latent = encoder.EncodeFile(item.Input, spec, s.VaeChunkFrames, warnings, probe);
-                foreach (var w in warnings) Console.WriteLine(w.ToString());
+                using var input = current.GetAwaiter().GetResult();
+                TensorData latent = encoder.Encode(input);
+                foreach (var w in input.Warnings) Console.WriteLine(w.ToString());
                 TorchTensorFile.Write(item.Output, latent, item.Metadata);
                 Console.WriteLine(WorkerProtocol.Done(item));
             }

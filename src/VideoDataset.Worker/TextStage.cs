@@ -20,10 +20,15 @@ sealed class TextStage(WorkerRequest request)
             throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.TokenizerExceedsVocabulary, Path.Combine(s.T5ModelDir, "config.json"), 0, 0,
                 $"The tokenizer in '{s.TokenizerDir}' has {tokenizer.VocabularySize} ids, but the T5's vocab_size is {encoder.Config.VocabSize}: expected a tokenizer and a model that belong together."));
         var progress = new Progress(request.Items.Count);
+        // The next batch is tokenized on another thread while the encoder runs on this one (one batch ahead at most).
+        Task<List<int[]>> Tokenize(int start) => Task.Run(() =>
+            request.Items.Skip(start).Take(batch).Select(i => tokenizer.Encode(i.Input, s.TextMaxLength)).ToList());
+        Task<List<int[]>>? next = request.Items.Count > 0 ? Tokenize(0) : null;
         for (int start = 0; start < request.Items.Count; start += batch)
         {
             var items = request.Items.Skip(start).Take(batch).ToList();
-            var ids = items.Select(i => tokenizer.Encode(i.Input, s.TextMaxLength)).ToList();
+            var ids = next!.GetAwaiter().GetResult();
+            next = start + batch < request.Items.Count ? Tokenize(start + batch) : null;
             TensorData[] embeddings = encoder.Encode(ids);
             for (int i = 0; i < items.Count; i++)
             {

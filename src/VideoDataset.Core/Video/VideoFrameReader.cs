@@ -47,7 +47,13 @@ public sealed class VideoFrameReader : IDisposable
     }
 
     /// <summary>Up to <paramref name="frames"/> next frames as [1, 3, n, H, W] float32 on the CPU; null at the end.</summary>
-    public Tensor? ReadChunk(int frames)
+    public Tensor? ReadChunk(int frames) => ReadRgb(frames) is { } rgb ? ToTensor(rgb) : null;
+
+    /// <summary>
+    /// Up to <paramref name="frames"/> next frames as rgb24 bytes, null at the end. Touches no tensor, so a
+    /// background thread can decode ahead of the encoder (<see cref="PrefetchingFrameReader"/>).
+    /// </summary>
+    public RgbFrames? ReadRgb(int frames)
     {
         var buffer = new byte[(long)frames * FrameBytes];
         int n = 0;
@@ -69,8 +75,11 @@ public sealed class VideoFrameReader : IDisposable
         }
         if (n == 0) return null;
         FramesRead += n;
-        return ToTensor(buffer, n, _height, _width);
+        return new RgbFrames(buffer, n, _height, _width);
     }
+
+    /// <summary>rgb24 frames to [1, 3, n, H, W] in [-1, 1], as x/255*2-1 in float32.</summary>
+    public static Tensor ToTensor(RgbFrames rgb) => ToTensor(rgb.Data, rgb.Count, rgb.Height, rgb.Width);
 
     /// <summary>rgb24 frames [n, H, W, 3] to [1, 3, n, H, W] in [-1, 1], as x/255*2-1 in float32.</summary>
     internal static Tensor ToTensor(byte[] rgb, int frames, int height, int width)
@@ -85,9 +94,15 @@ public sealed class VideoFrameReader : IDisposable
 
     string StderrText() { lock (_stderr) return _stderr.ToString(); }
 
-    public void Dispose()
+    /// <summary>Kills ffmpeg, so that a read blocked on another thread returns; safe to call from any thread.</summary>
+    public void Stop()
     {
         try { if (!_ffmpeg.HasExited) _ffmpeg.Kill(); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        Stop();
         _ffmpeg.Dispose();
     }
 }

@@ -176,4 +176,66 @@ public class VideoReadingTests
         e = Assert.ThrowsExactly<DiagnosticException>(() => latents.EncodeFile(Clips.Value.Clip49, Spec, 6));
         Assert.AreEqual("VDS2008", e.Diagnostic.Code);
     }
+
+    [TestMethod]
+    public void PrefetchingReaderHandsOutThePlainReadersChunksAndCanBeDroppedEarly()
+    {
+        int[] sizes = [17, 16, 16];
+        foreach (bool background in new[] { true, false })
+        {
+            using var expected = new VideoFrameReader(Clips.Value.Clip48, 128, 80, padToFrames: 49);
+            using var ahead = new PrefetchingFrameReader(new VideoFrameReader(Clips.Value.Clip48, 128, 80, padToFrames: 49), sizes, background);
+            foreach (int size in sizes)
+            {
+                using var a = ahead.ReadChunk(size)!;
+                using var b = expected.ReadChunk(size)!;
+                CollectionAssert.AreEqual(b.shape, a.shape);
+                Assert.IsTrue(a.eq(b).all().item<bool>());
+            }
+            Assert.IsNull(ahead.ReadChunk(1)); // the end, checked with one frame more
+            Assert.AreEqual(48, ahead.FramesDecoded);
+            Assert.ThrowsExactly<InvalidOperationException>(() => ahead.ReadChunk(1));
+        }
+        // Dropped after one chunk while the background thread waits to queue the next: Dispose returns.
+        var dropped = new PrefetchingFrameReader(new VideoFrameReader(Clips.Value.Clip48, 128, 80, padToFrames: 49), [1, 1, 1, 1]);
+        dropped.ReadChunk(1)!.Dispose();
+        Assert.IsTrue(Task.Run(dropped.Dispose).Wait(TimeSpan.FromSeconds(30)));
+    }
+
+    [TestMethod]
+    public void DecodingAheadGivesTheSameLatentsAndTheSameReadingDiagnostics()
+    {
+        using var latents = LatentEncoder.Load(VaeTestSupport.TinyVaeDir, CPU);
+        string dir = VaeTestSupport.NewTempDir("ahead");
+        string clip97 = VaeTestSupport.MakeClip(dir, "c97.mkv", 128, 80, 16, 97);
+        string gone = Path.Combine(dir, "gone.mkv");
+        File.Copy(Clips.Value.Clip49, gone);
+        var probe49 = VideoProbe.Probe(Clips.Value.Clip49);
+        File.Delete(gone);
+        // Probes that disagree with the file: more frames decoded than counted, ffmpeg failing.
+        var cases = new (string Path, VideoProbe Probe, string Expected)[]
+        {
+            (clip97, VideoProbe.Probe(clip97) with { FrameCount = 49 }, "ffmpeg decoded more frames than the 49 ffprobe counted"),
+            (gone, probe49 with { Path = gone }, "ffmpeg failed after 0 frames"),
+        };
+        var messages = new Dictionary<bool, List<string>>();
+        var outputs = new Dictionary<bool, byte[]>();
+        foreach (bool ahead in new[] { true, false })
+        {
+            latents.DecodeAhead = ahead;
+            outputs[ahead] = latents.EncodeFile(clip97, Spec, 16).Bytes.ToArray();
+            messages[ahead] = [];
+            foreach (var (path, probe, expected) in cases)
+            {
+                var e = Assert.ThrowsExactly<DiagnosticException>(() => latents.EncodeFile(path, Spec, 16, probe: probe));
+                Assert.AreEqual("VDS2007", e.Diagnostic.Code);
+                Assert.AreEqual(path, e.Diagnostic.File);
+                StringAssert.Contains(e.Diagnostic.Message, expected);
+                messages[ahead].Add(e.Diagnostic.ToString());
+            }
+        }
+        CollectionAssert.AreEqual(outputs[false], outputs[true]);
+        CollectionAssert.AreEqual(messages[false], messages[true]);
+        Assert.IsTrue(latents.LastInputWait > TimeSpan.Zero);
+    }
 }

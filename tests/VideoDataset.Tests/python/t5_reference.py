@@ -5,13 +5,17 @@ RMS norm with float32 variance, unscaled attention plus the bucketed relative bi
 (shared by every block), gated tanh-GELU feed-forward, final RMS norm, no attention mask.
 
 Usage:
-  t5_reference.py encode MODEL_DIR IDS_JSON OUT_F32   ids: [[...], ...] equal lengths; writes [B, L, d] float32 LE
+  t5_reference.py encode MODEL_DIR IDS_JSON OUT_F32 [--time N] [--threads T] [--converted]
+      ids: [[...], ...] equal lengths; writes [B, L, d] float32 LE. --time N encodes N times and prints
+      "TIME <seconds of each run>" (the forward pass only, not loading); --threads sets torch's threads (default 1);
+      --converted converts every weight to float32 once at load instead of at each use.
   t5_reference.py buckets NUM_BUCKETS MAX_DISTANCE LO HI   prints JSON buckets for offsets LO..HI (key - query)
 """
 import json
 import math
 import struct
 import sys
+import time
 
 import torch
 
@@ -113,23 +117,42 @@ def encode(cfg, w, ids):
 
 
 def main():
-    torch.set_num_threads(1)
-    if sys.argv[1] == "buckets":
-        nb, maxd, lo, hi = map(int, sys.argv[2:6])
+    args = sys.argv[1:]
+    options = {}
+    for flag in ("--time", "--threads"):
+        if flag in args:
+            i = args.index(flag)
+            options[flag] = int(args[i + 1])
+            del args[i:i + 2]
+    converted = "--converted" in args
+    if converted:
+        args.remove("--converted")
+    torch.set_num_threads(options.get("--threads", 1))
+    if args[0] == "buckets":
+        nb, maxd, lo, hi = map(int, args[1:5])
         print(json.dumps(buckets_of(torch.arange(lo, hi + 1), nb, maxd).tolist()))
-    elif sys.argv[1] == "encode":
-        model_dir, ids_path, out_path = sys.argv[2:5]
+    elif args[0] == "encode":
+        model_dir, ids_path, out_path = args[1:4]
         with open(model_dir + "/config.json") as f:
             cfg = json.load(f)
         assert cfg.get("feed_forward_proj") == "gated-gelu", "reference covers T5 v1.1 only"
         with open(ids_path) as f:
             ids = torch.tensor(json.load(f), dtype=torch.long)
+        weights = load_weights(model_dir)
+        if converted:
+            weights = {name: weights[name] for name in weights.keys()}
+        times = []
         with torch.no_grad():
-            out = encode(cfg, load_weights(model_dir), ids).contiguous()
+            for _ in range(options.get("--time", 1)):
+                start = time.perf_counter()
+                out = encode(cfg, weights, ids).contiguous()
+                times.append(time.perf_counter() - start)
+        if "--time" in options:
+            print("TIME %s" % " ".join("%.6f" % t for t in times), flush=True)
         with open(out_path, "wb") as f:
             f.write(out.numpy().astype("<f4").tobytes())
     else:
-        raise SystemExit("unknown command " + sys.argv[1])
+        raise SystemExit("unknown command " + args[0])
 
 
 if __name__ == "__main__":

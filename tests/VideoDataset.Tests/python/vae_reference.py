@@ -1,16 +1,19 @@
 """Independent PyTorch reference of the CogVideoX VAE encoder (diffusers AutoencoderKLCogVideoX.encoder),
 written as plain functions over a weight dictionary, with the temporal chunking of DESIGN.md section 4.
 
-usage: vae_reference.py VAE_DIR INPUT.safetensors CHUNK_FRAMES[,CHUNK_FRAMES...] OUTPUT.safetensors
+usage: vae_reference.py VAE_DIR INPUT.safetensors CHUNK_FRAMES[,CHUNK_FRAMES...] OUTPUT.safetensors [--time N] [--threads T]
 
 INPUT holds "video": float32 [1, 3, F, H, W] in [-1, 1]. OUTPUT gets, per chunk length w,
 "latent_<w>": float32 [T_lat, 2C, H/8, W/8].
+--time N encodes N times per chunk length and prints "TIME <w> <seconds of each run>" (the encoder's forward
+pass only: loading and conversion are not timed); --threads sets torch's threads (default 1).
 Safetensors is parsed here by hand (json header + raw bytes) so this script needs nothing but torch.
 """
 import json
 import math
 import struct
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -133,18 +136,32 @@ class Encoder:
 
 
 def main():
-    vae_dir, input_path, output_path = sys.argv[1], sys.argv[2], sys.argv[4]
-    chunk_lengths = [int(w) for w in sys.argv[3].split(",")]
+    args = sys.argv[1:]
+    options = {}
+    for flag in ("--time", "--threads"):
+        if flag in args:
+            i = args.index(flag)
+            options[flag] = int(args[i + 1])
+            del args[i:i + 2]
+    vae_dir, input_path, output_path = args[0], args[1], args[3]
+    chunk_lengths = [int(w) for w in args[2].split(",")]
     with open(vae_dir + "/config.json") as f:
         config = json.load(f)
     weights = read_safetensors(vae_dir + "/diffusion_pytorch_model.safetensors")
     video = read_safetensors(input_path)["video"].float()
-    torch.set_num_threads(1)
+    torch.set_num_threads(options.get("--threads", 1))
     encoder = Encoder(config, weights)
     out = {}
     with torch.no_grad():
         for w in chunk_lengths:
-            out[f"latent_{w}"] = encoder.encode(video, w)[0].permute(1, 0, 2, 3).contiguous()
+            times = []
+            for _ in range(options.get("--time", 1)):
+                start = time.perf_counter()
+                latent = encoder.encode(video, w)
+                times.append(time.perf_counter() - start)
+            if "--time" in options:
+                print("TIME %d %s" % (w, " ".join("%.6f" % t for t in times)), flush=True)
+            out[f"latent_{w}"] = latent[0].permute(1, 0, 2, 3).contiguous()
     write_safetensors(output_path, out)
 
 
