@@ -3,15 +3,16 @@ using System.Reflection;
 namespace VideoDataset.Tests.Support;
 
 /// <summary>
-/// Every test class is in exactly one category (Unit, EndToEnd, Reliability, and Package and Cluster for the
-/// tests that pack and restore the NuGet packages or start a Slurm cluster), so `--filter TestCategory=Unit` is the
+/// Every test class is in exactly one category (Unit; Reference for the model tests that run the PyTorch
+/// references, real-size checkpoints or real video decoding, tens of seconds each; EndToEnd; Reliability; and
+/// Package and Cluster for the tests that pack and restore the NuGet packages or start a Slurm cluster), so `--filter TestCategory=Unit` is the
 /// fast inner loop and no test falls outside every filter.
 /// </summary>
 [TestClass]
 [TestCategory("Unit")]
 public sealed class TestCategoryTests
 {
-    static readonly string[] Categories = ["Unit", "EndToEnd", "Reliability", "Package", "Cluster"];
+    static readonly string[] Categories = ["Unit", "Reference", "EndToEnd", "Reliability", "Package", "Cluster"];
 
     [TestMethod]
     public void EveryTestClassHasExactlyOneCategory()

@@ -12,7 +12,7 @@ namespace VideoDataset.Tests.T5;
 /// layers): what users load, with random weights since no real ones can be downloaded here.
 /// </summary>
 [TestClass]
-[TestCategory("Unit")]
+[TestCategory("Reference")]
 public class T5RealSizeTests
 {
     static Tensor Forward(string dir, List<int[]> texts, out ScalarType embeddingType)

@@ -7,7 +7,7 @@ namespace VideoDataset.Tests.T5;
 
 /// <summary>The C# encoder against the independent PyTorch reference (t5_reference.py), at length 498 with padding.</summary>
 [TestClass]
-[TestCategory("Unit")]
+[TestCategory("Reference")]
 public class T5ReferenceTests
 {
     const int Length = 498;

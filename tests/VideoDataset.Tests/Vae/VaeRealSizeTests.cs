@@ -8,7 +8,7 @@ namespace VideoDataset.Tests.Vae;
 
 /// <summary>Half-precision weights kept as stored, and CogVideoX-5b's VAE at its real widths and full key set (tiny frames).</summary>
 [TestClass]
-[TestCategory("Unit")]
+[TestCategory("Reference")]
 public class VaeRealSizeTests
 {
     [TestMethod]

@@ -7,7 +7,7 @@ namespace VideoDataset.Tests.Vae;
 
 /// <summary>The C# encoder against an independent PyTorch implementation (tests/VideoDataset.Tests/python/vae_reference.py).</summary>
 [TestClass]
-[TestCategory("Unit")]
+[TestCategory("Reference")]
 public class VaeReferenceTests
 {
     [TestMethod]

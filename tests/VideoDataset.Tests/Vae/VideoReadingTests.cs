@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace VideoDataset.Tests.Vae;
 
 [TestClass]
-[TestCategory("Unit")]
+[TestCategory("Reference")]
 public class VideoReadingTests
 {
     static readonly VideoSpec Spec = new(Fps: 16, SegmentSeconds: 3, Width: 128, Height: 80);
