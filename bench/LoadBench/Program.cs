@@ -5,6 +5,7 @@
 // RealSizeModels, shared with the tests) unless --dir already holds them, reads every file twice (the second
 // read is the warm figure), then loads in a child process of its own so that its peak RSS (VmHWM) is the load's.
 // --old also loads the way the loader did before (float32 modules with random initialisation, copied over).
+using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
@@ -189,7 +190,6 @@ static double RssMiB(string field) =>
     File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field, StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
 
-static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
 string Option(string name, string fallback)
 {

@@ -5,6 +5,7 @@
 // Also as shard k of N (DESIGN §8): the same no-op build with -p:ShardIndex=k -p:ShardCount=N, and
 // the planning alone (DatasetPlan.Create with warm caches), whole and as that shard.
 //   dotnet run -c Release --project bench/NoopBuildBench -- [lines=10000] [runs=5] [shards=16]
+using static BenchSupport;
 using System.Diagnostics;
 using System.Text;
 using VideoDataset.Core.Dataset;
@@ -126,9 +127,3 @@ static string Run(string file, string args, string cwd)
     return output;
 }
 
-static string FindRepo()
-{
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "DatasetTasks.sln"))) return d.FullName;
-    throw new Exception("run from inside the repository");
-}

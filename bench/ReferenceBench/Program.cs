@@ -10,6 +10,7 @@
 // Loading is not timed. The references convert the VAE's weights to float32 at load; the T5 reference is timed
 // twice, upcasting each weight at use (as stored, as ours does) and with --converted (float32 at load).
 // The outputs are compared too, so that the two sides are known to compute the same thing.
+using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -164,14 +165,7 @@ static string RunPython(string script, params string[] arguments)
     return stdout;
 }
 
-static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-static string FindRepo()
-{
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "DatasetTasks.sln"))) return d.FullName;
-    throw new InvalidOperationException("run from inside the repository (DatasetTasks.sln not found above the program)");
-}
 
 string Option(string name, string fallback)
 {

@@ -12,6 +12,7 @@
 // tests/VideoDataset.Tests/TestData/tokenizer_parity_corpus.txt, repeated passes after one warm-up pass; tokens
 // are the ids before padding (with </s>). Tokenizer models: tiny (the ModelDir=tiny spiece.model) and t5 (the
 // published 32,000-piece model in ../shared/data/t5-spiece/ beside the repository, skipped when absent).
+using static BenchSupport;
 using System.Diagnostics;
 using TorchSharp;
 using VideoDataset.Core.Models.T5;
@@ -151,14 +152,7 @@ static (double Total, double Waited) Pipeline(T5TextEncoder encoder, T5Tokenizer
     return (total.Elapsed.TotalSeconds, wait.Elapsed.TotalSeconds);
 }
 
-static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-static string FindRepo()
-{
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "DatasetTasks.sln"))) return d.FullName;
-    throw new InvalidOperationException("run from inside the repository (DatasetTasks.sln not found above the program)");
-}
 
 string Option(string name, string fallback)
 {

@@ -9,6 +9,7 @@
 // clips with ffmpeg (ffv1, lossless), then encodes each (model, clip) pair in a child process of its own, so
 // that each peak RSS (VmHWM from /proc/self/status) belongs to one clip only. Memory that does not grow with
 // the clip's length is the point: the 63-s / 3-s peak RSS ratio should stay near 1.
+using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
@@ -132,7 +133,6 @@ static double VmHwmMiB() =>
     File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
 
-static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
 static void Run(string file, params string[] arguments)
 {

@@ -1,0 +1,14 @@
+// Small helpers every benchmark program shares (linked into each bench project).
+static class BenchSupport
+{
+    /// <summary>The 1, 5 and 15 minute load averages: printed next to each figure, since the machine is shared.</summary>
+    public static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    /// <summary>The repository root (the folder holding DatasetTasks.sln) above the running program.</summary>
+    public static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "DatasetTasks.sln"))) return d.FullName;
+        throw new InvalidOperationException("run from inside the repository (DatasetTasks.sln not found above the program)");
+    }
+}
