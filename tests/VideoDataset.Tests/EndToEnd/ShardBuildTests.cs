@@ -101,6 +101,47 @@ public sealed partial class ShardBuildTests
         Assert.IsFalse(Directory.EnumerateFiles(Path.Combine(p.DatasetDir, DatasetLock.HoldersFolder)).Any(), "no holder record is left behind");
     }
 
+    [TestMethod]
+    public void ASecondCopyOfARunningShardFailsAtOnceNamingItWhileAnotherShardRunsBesideIt()
+    {
+        using var p = new DatasetProject("shards-twice").WithSample();
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        // Shard 0 of 2, frozen (SIGSTOP) once it encodes: it holds its locks for as long as the test needs.
+        using var first = new KillableBuild(p, "-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        var wait = Stopwatch.StartNew();
+        while (!first.Output.Contains("VideoDataset: encoding", StringComparison.Ordinal) && !first.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(10);
+        Assert.IsFalse(first.HasExited, "the shard ended before its second copy could start:\n" + first.Output);
+        first.Signal(SigStop);
+        Repo.Result second, other;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            second = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+            clock.Stop();
+            other = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=1", "-p:ShardCount=2");
+        }
+        finally { first.Signal(SigCont); }
+        Assert.AreEqual(0, first.Wait(), first.Output);
+
+        Assert.AreNotEqual(0, second.ExitCode, second.Output);
+        string shardLock = DatasetLock.ShardLockFile(p.DatasetDir, new Shard(0, 2));
+        StringAssert.Contains(second.Output, $"{shardLock} : error VDS5010: Another build is writing this DatasetDir (held by shard 0 of 2 on host {Environment.MachineName}, pid ");
+        StringAssert.Contains(second.Output, ", since ");
+        StringAssert.Contains(second.Output, "shard 0 of 2 is already running there");
+        Assert.DoesNotContain("to encode", second.Output, "the second copy stopped at the lock, before planning");
+        Assert.IsEmpty(Written(second.Output));
+        TestContext.WriteLine($"FIGURE second copy of shard 0 of 2 refused in {clock.Elapsed.TotalSeconds:F1} s (a whole dotnet build start to end)");
+
+        // The other shard ran beside the frozen one, and between them every item was written once.
+        AssertBuilt(other);
+        var wrote = Written(first.Output).Concat(Written(other.Output)).ToList();
+        Assert.HasCount(5 + 7, wrote, first.Output + other.Output);
+        Assert.HasCount(5 + 7, wrote.Distinct().ToList());
+        var final = p.Build("-restore:false", "-t:BuildDataset");
+        AssertBuilt(final);
+        StringAssert.Contains(final.Output, "5 videos (0 to encode), 7 distinct texts (0 to encode), 2 manifests");
+    }
+
     const int SigStop = 19, SigCont = 18;
 
     [TestMethod]
