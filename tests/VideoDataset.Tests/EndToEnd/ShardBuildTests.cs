@@ -22,6 +22,9 @@ public sealed partial class ShardBuildTests
     [GeneratedRegex(@"  (?:latents|text|segments): wrote (\S+)")]
     internal static partial Regex Wrote();
 
+    [GeneratedRegex(@"per shard, outputs to do: 0: (\d+), 1: (\d+)")]
+    private static partial Regex PerShard();
+
     internal static List<string> Written(string log) => Wrote().Matches(log).Select(m => m.Groups[1].Value).ToList();
 
     static Dictionary<string, (long, DateTime)> Snapshot(params string[] dirs) =>
@@ -218,6 +221,65 @@ public sealed partial class ShardBuildTests
         after = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
         CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray());
         Assert.IsEmpty(before.Where(kv => after[kv.Key] != kv.Value).Select(kv => kv.Key).ToList(), "status changed no file");
+    }
+
+    [TestMethod]
+    public void WithSceneFileDatasetStatusPlansEveryStageFromTheScenesBeforeTheAnnotationFileIsWritten()
+    {
+        using var p = VideoDataset.Tests.Segments.PrepareSegmentsBuildTests.Project("shards-status-scenes");
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        string[] watched = [p.DatasetDir, p.EpisodeDir, Path.Combine(p.Dir, "obj")];
+        Repo.Result Status(bool final = false)
+        {
+            var before = Snapshot(watched);
+            var r = p.Build("-restore:false", "-t:DatasetStatus", "-p:ShardCount=2");
+            AssertBuilt(r);
+            var after = Snapshot(watched);
+            CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray(), "status made or removed no file");
+            Assert.IsEmpty(before.Where(kv => after[kv.Key] != kv.Value).Select(kv => kv.Key).ToList(), "status changed no file");
+            Assert.AreEqual(final, File.Exists(p.AnnotationFile), "status writes no annotation file; the final build does");
+            return r;
+        }
+        (int, int) Work(Repo.Result r)
+        {
+            var m = PerShard().Match(r.Output);
+            Assert.IsTrue(m.Success, r.Output);
+            return (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value));
+        }
+
+        // Nothing built: every stage planned from the scene and caption files, 9 sequences, 9 latents, 6 texts (one per caption).
+        var first = Status();
+        StringAssert.Contains(first.Output, "(2 shards):");
+        StringAssert.Contains(first.Output, "sequences: 0 of 9 current");
+        StringAssert.Contains(first.Output, "annotation file: not current (the final build, without ShardIndex, writes it)");
+        StringAssert.Contains(first.Output, "latents: 0 of 9 current");
+        StringAssert.Contains(first.Output, "missing latent: latents/ep01/3s_0000.pt (ep01/3s_0000.mp4) [shard ");
+        StringAssert.Contains(first.Output, "manifests: 2 to write");
+        StringAssert.Contains(first.Output, "shards with work: 0,1");
+        var texts = Regex.Match(first.Output, @"texts: 0 of (\d+) present");
+        Assert.IsTrue(texts.Success, first.Output);
+        int total = 9 + 9 + int.Parse(texts.Groups[1].Value);
+        var (zero, one) = Work(first);
+        Assert.AreEqual(total, zero + one);
+
+        // After shard 0: its work is done, and what status says shard 1 has left is what shard 1 then writes.
+        var shard0 = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        AssertBuilt(shard0);
+        Assert.HasCount(zero, Written(shard0.Output), "status counted shard 0's work:\n" + shard0.Output);
+        var second = Status();
+        StringAssert.Contains(second.Output, $"per shard, outputs to do: 0: 0, 1: {one}");
+        StringAssert.Contains(second.Output, "shards with work: 1 (e.g. sbatch --array=1 with VDS_SHARD_COUNT=2)");
+        var shard1 = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=1", "-p:ShardCount=2");
+        AssertBuilt(shard1);
+        Assert.HasCount(one, Written(shard1.Output), shard1.Output);
+
+        var third = Status();
+        StringAssert.Contains(third.Output, "sequences: 9 of 9 current");
+        StringAssert.Contains(third.Output, "latents: 9 of 9 current");
+        StringAssert.Contains(third.Output, $"texts: {texts.Groups[1].Value} of {texts.Groups[1].Value} present");
+        StringAssert.Contains(third.Output, "shards with work: none");
+        AssertBuilt(p.Build("-restore:false", "-t:BuildDataset"));
+        StringAssert.Contains(Status(final: true).Output, "annotation file: current");
     }
 
     [TestMethod]
