@@ -8,6 +8,7 @@ namespace VideoDataset.Tasks;
 /// Takes the DatasetDir's lock for the rest of the build (DESIGN §8): shared by the shards of one
 /// dataset, exclusive for the whole dataset's build (the final step), Clean and PruneDataset. A
 /// conflicting build fails at once with a message naming the holder instead of racing or waiting.
+/// A shard also holds its own lock alone, so a second copy of the same shard is refused the same way.
 /// The engine disposes the lock when the build ends.
 /// </summary>
 public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
@@ -30,7 +31,16 @@ public sealed class AcquireDatasetLock : Microsoft.Build.Utilities.Task
         var shard = new Shard(ShardIndex, ShardCount);
         bool shared = shard.IsPart && !Exclusive;
         string description = Purpose != "" ? Purpose : shard.IsPart ? shard.ToString() : "the whole dataset's build (final step)";
-        var held = DatasetLock.TryAcquire(dir, shared, description, out string holder);
+        bool sameShard = false;
+        string holder;
+        var held = shared ? DatasetLock.TryAcquireShard(dir, shard, out holder, out sameShard)
+            : DatasetLock.TryAcquire(dir, shared, description, out holder);
+        if (held is null && sameShard)
+        {
+            Log.Error(DiagnosticCodes.DatasetLocked, DatasetLock.ShardLockFile(dir, shard),
+                $"Another build is writing this DatasetDir ({holder}): {shard} is already running there, and two copies of one shard would encode the same items. Wait for it to end, or stop it (scancel, kubectl delete pod) before you start this shard again.");
+            return false;
+        }
         if (held is null)
         {
             string want = shared ? $"{shard} needs the dataset shared with its other shards only"

@@ -1,6 +1,10 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
+using VideoDataset.Core.Annotations;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.Staleness;
+using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Tasks;
 
@@ -26,56 +30,81 @@ public sealed partial class DatasetStatus : Microsoft.Build.Utilities.Task
         // The whole dataset is planned; the shard count only groups what is left.
         var settings = given with { ShardIndex = 0, ShardCount = 1 };
         int shards = given.ShardCount > 1 ? given.ShardCount : ShardsSeen(settings);
-        void Say(string line) => Log.LogMessage(MessageImportance.High, line);
-
+        var work = new int[shards];
         Say($"VideoDataset status of '{settings.DatasetDir}'" + (shards > 1 ? $" ({shards} shards)" : "") + ":");
+
         if (settings.HasSegmentStage)
         {
             var segments = SegmentState.Create(settings, ProjectFile, Log);
-            if (segments is not null)
+            if (segments is null) return false;
+            var current = segments.Wanted.Where(q => segments.Recorded(q.OutputPath) == q.Key).Select(q => q.Video).ToHashSet(StringComparer.Ordinal);
+            var missing = segments.Wanted.Where(q => !current.Contains(q.Video)).ToList();
+            Say($"  sequences: {current.Count} of {segments.Wanted.Count} current");
+            Report("sequence", missing.Select(q => (q.Video, q.Video)).ToList(), shards, work);
+
+            // The annotation file is the final build's to write; until it is current, plan from the
+            // scene and caption files in memory, as the shards do, and write nothing.
+            string content = segments.Plan.AnnotationContent(_ => true);
+            if (File.Exists(settings.AnnotationFile) && File.ReadAllText(settings.AnnotationFile) == content)
+                Say("  annotation file: current");
+            else
             {
-                var missing = segments.Wanted.Where(q => segments.Recorded(q.OutputPath) != q.Key).ToList();
-                Say($"  sequences: {segments.Wanted.Count - missing.Count} of {segments.Wanted.Count} current");
-                Report("sequence", missing.Select(q => (q.Video, q.Video)).ToList(), shards);
-            }
-            if (!File.Exists(settings.AnnotationFile))
-            {
-                Say("  latents, texts, manifests: not planned yet (the final build writes the annotation file)");
-                return !Log.HasLoggedErrors;
+                Say("  annotation file: not current (the final build, without ShardIndex, writes it); planned from the scene and caption files:");
+                var all = AnnotationReader.Read(settings.AnnotationFile, settings.EpisodeDir, checkExists: _ => false, content: Encoding.UTF8.GetBytes(content));
+                // Latents of sequences made now are planned from their videos; the others' videos are still to be made, and so are their latents.
+                var made = all.Entries.Where(e => current.Contains(e.Video)).ToList();
+                var plan = DatasetPlan.Create(settings, BuildState.LoadCache(settings, "content-hashes.tsv"), ProjectFile, ComputeDevice.VisibleGpus(), new AnnotationSet(made, all.Diagnostics));
+                var staleLatents = plan.StaleLatents(BuildState.LoadCache(settings, "output-keys.tsv")).Select(LatentName)
+                    .Concat(all.Entries.Where(e => !current.Contains(e.Video)).Select(e => (e.LatentRelativePath + " (" + e.Video + ")", e.Video))).ToList();
+                // Texts need no video: every one is planned, keyed as DatasetPlan keys them.
+                var keys = all.Entries.SelectMany(e => e.EncodedTexts()).Distinct(StringComparer.Ordinal).Select(t => Recipes.Key(plan.TextRecipe, t)).ToList();
+                var staleTexts = keys.Select(k => (DatasetPlan.TextRelativePath(k), k)).Where(t => !File.Exists(Path.Combine(settings.DatasetDir, t.Item1))).ToList();
+                string manifests = $"  manifests: {all.Entries.Select(e => e.Segments).Distinct().Count()} to write (the final build writes them after the annotation file)";
+                return Summarize(plan, all.Entries.Count, staleLatents, keys.Count, staleTexts, manifests, shards, work);
             }
         }
 
         var state = BuildState.Get(BuildEngine, settings, ProjectFile, refresh: true);
-        var plan = state.Plan;
+        var whole = state.Plan;
+        var stale = whole.StaleLatents(state.OutputKeys).Select(LatentName).ToList();
+        var missingTexts = whole.StaleTexts().Select(t => (t.RelativePath, t.Key)).ToList();
+        int currentManifests = whole.Manifests.Count(m => File.Exists(m.OutputPath) && File.ReadAllText(m.OutputPath) == m.Content);
+        string manifestsLine = $"  manifests: {currentManifests} of {whole.Manifests.Count} current" + (currentManifests < whole.Manifests.Count ? " (the final build, without ShardIndex, writes them)" : "");
+        return Summarize(whole, whole.Latents.Count, stale, whole.Texts.Count, missingTexts, manifestsLine, shards, work);
+    }
+
+    static (string, string) LatentName(PlannedLatent l) => (l.RelativePath + " (" + l.Entry.Video + ")", l.Entry.Video);
+
+    void Say(string line) => Log.LogMessage(MessageImportance.High, line);
+
+    /// <summary>Per stage done of total, what is missing, and with shards the work left per shard (<paramref name="work"/> already holds the sequences').</summary>
+    bool Summarize(DatasetPlan plan, int latents, List<(string Name, string Identity)> staleLatents, int texts, List<(string Name, string Identity)> staleTexts,
+        string manifestsLine, int shards, int[] work)
+    {
         foreach (var d in plan.Diagnostics) Log.Log(d);
         if (!plan.ModelsUsable) Say("  (the models are not usable here: every output counts as to do)");
-        var staleLatents = plan.StaleLatents(state.OutputKeys);
-        var staleTexts = plan.StaleTexts();
-        Say($"  latents: {plan.Latents.Count - staleLatents.Count} of {plan.Latents.Count} current");
-        Report("latent", staleLatents.Select(l => (l.RelativePath + " (" + l.Entry.Video + ")", l.Entry.Video)).ToList(), shards);
-        Say($"  texts: {plan.Texts.Count - staleTexts.Count} of {plan.Texts.Count} present");
-        Report("text", staleTexts.Select(t => (t.RelativePath, t.Key)).ToList(), shards);
-        int currentManifests = plan.Manifests.Count(m => File.Exists(m.OutputPath) && File.ReadAllText(m.OutputPath) == m.Content);
-        Say($"  manifests: {currentManifests} of {plan.Manifests.Count} current" + (currentManifests < plan.Manifests.Count ? " (the final build, without ShardIndex, writes them)" : ""));
+        Say($"  latents: {latents - staleLatents.Count} of {latents} current");
+        Report("latent", staleLatents, shards, work);
+        Say($"  texts: {texts - staleTexts.Count} of {texts} present");
+        Report("text", staleTexts, shards, work);
+        Say(manifestsLine);
 
         if (shards > 1)
         {
-            var work = new int[shards];
-            foreach (var l in staleLatents) work[Shard.Of(l.Entry.Video, shards)]++;
-            foreach (var t in staleTexts) work[Shard.Of(t.Key, shards)]++;
             var busy = Enumerable.Range(0, shards).Where(k => work[k] > 0).ToList();
             Say("  per shard, outputs to do: " + string.Join(", ", Enumerable.Range(0, shards).Select(k => $"{k}: {work[k]}")));
             Say(busy.Count == 0 ? "  shards with work: none; the final build has only the manifests left"
                 : $"  shards with work: {string.Join(",", busy)} (e.g. sbatch --array={string.Join(",", busy)} with VDS_SHARD_COUNT={shards})");
         }
-        else if (staleLatents.Count + staleTexts.Count == 0)
+        else if (work.Sum() == 0)
             Say("  nothing to encode");
         return !Log.HasLoggedErrors;
     }
 
     /// <summary>Names the first missing outputs, counts the rest.</summary>
-    void Report(string what, List<(string Name, string Identity)> missing, int shards)
+    void Report(string what, List<(string Name, string Identity)> missing, int shards, int[] work)
     {
+        foreach (var (_, identity) in missing) work[shards > 1 ? Shard.Of(identity, shards) : 0]++;
         foreach (var (name, identity) in missing.Take(ListMissing))
             Log.LogMessage(MessageImportance.High, $"    missing {what}: {name}" + (shards > 1 ? $" [shard {Shard.Of(identity, shards)}]" : ""));
         if (missing.Count > ListMissing)

@@ -26,12 +26,16 @@ public static partial class AnnotationReader
     /// Whether a video's existence is checked (default: every video). A shard checks only its own:
     /// another shard's missing video is that shard's error, reported once, not by every shard.
     /// </param>
-    public static AnnotationSet Read(string annotationFile, string episodeDir, Func<string, bool>? checkExists = null)
+    /// <param name="content">
+    /// The file's content when it is only planned, not yet written (DatasetStatus before the final
+    /// build writes the annotation file from the scene file); null: read the file.
+    /// </param>
+    public static AnnotationSet Read(string annotationFile, string episodeDir, Func<string, bool>? checkExists = null, byte[]? content = null)
     {
         var entries = new List<AnnotationEntry>();
         var diagnostics = new List<Diagnostic>();
         string file = Path.GetFullPath(annotationFile);
-        if (!File.Exists(file))
+        if (content is null && !File.Exists(file))
         {
             diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationFileMissing, file, 0, 0, $"The annotation file was not found (AnnotationFile = '{annotationFile}')."));
             return new AnnotationSet(entries, diagnostics);
@@ -40,7 +44,7 @@ public static partial class AnnotationReader
         var seenVideos = new Dictionary<string, int>(StringComparer.Ordinal);
         var seenOutputs = new Dictionary<string, int>(StringComparer.Ordinal);
 
-        foreach (var line in JsonLinesReader.Read(file, Format, diagnostics))
+        foreach (var line in content is null ? JsonLinesReader.Read(file, Format, diagnostics) : JsonLinesReader.Read(file, content, Format, diagnostics))
         {
             int lineNumber = line.Line;
             var entry = ReadEntry(file, line, root, diagnostics, checkExists);

@@ -18,14 +18,22 @@ namespace VideoDataset.Core.Dataset;
 /// A build that writes nothing (a no-op build) records nothing, so it changes nothing a reader could
 /// see; a build refused while the holder is still planning is told so.
 /// </para>
+/// <para>
+/// A shard also holds its own lock alone (<see cref="TryAcquireShard"/>): a file per shard in
+/// <see cref="ShardLocksFolder"/>, made once and never written again, so two copies of one shard (a
+/// requeued task whose old copy still runs, a double submit) never both run, while different shards
+/// still do.
+/// </para>
 /// </summary>
 public sealed class DatasetLock : IDisposable
 {
     public const string FileName = ".videodataset.lock";
     public const string HoldersFolder = ".videodataset-holders";
+    public const string ShardLocksFolder = ".videodataset-shards";
     const string HolderExtension = ".holder";
 
     readonly FileStream _stream;
+    FileStream? _shardStream;
     readonly string _datasetDir;
     readonly string _description;
     string? _record;
@@ -73,6 +81,39 @@ public sealed class DatasetLock : IDisposable
         }
     }
 
+    /// <summary>The file shard k of N holds alone while it runs: <c>.videodataset-shards/shard-k-of-N.lock</c>.</summary>
+    public static string ShardLockFile(string datasetDir, Shard shard) =>
+        Path.Combine(datasetDir, ShardLocksFolder, shard.StateFolderName + ".lock");
+
+    /// <summary>
+    /// For shard k of N: the dataset's lock shared with the other shards, then the shard's own lock
+    /// alone. Null when either is refused; <paramref name="sameShard"/> then says it was the shard's own
+    /// (another copy of this shard runs), and <paramref name="holder"/> names that copy, or whoever
+    /// holds the dataset alone.
+    /// </summary>
+    public static DatasetLock? TryAcquireShard(string datasetDir, Shard shard, out string holder, out bool sameShard)
+    {
+        sameShard = false;
+        var held = TryAcquire(datasetDir, shared: true, shard.ToString(), out holder);
+        if (held is null) return null;
+        string path = ShardLockFile(datasetDir, shard);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            CreateOnce(path);
+            // Exclusive: flock(LOCK_EX), an fcntl write lock on NFS, so opened for writing (never written).
+            held._shardStream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return held;
+        }
+        catch (IOException)
+        {
+            held.Dispose();
+            sameShard = true;
+            holder = DescribeHolders(datasetDir, shard.ToString());
+            return null;
+        }
+    }
+
     /// <summary>Makes the lock file with its note if there is none (O_EXCL: two builds starting at the same instant make it once).</summary>
     static void CreateOnce(string path)
     {
@@ -106,7 +147,8 @@ public sealed class DatasetLock : IDisposable
     }
 
     /// <summary>Who holds the lock, from the holders' records; says so when none has recorded itself yet.</summary>
-    public static string DescribeHolders(string datasetDir)
+    /// <param name="only">When given, only holders described so ("shard 3 of 16"): the copy of one shard that runs.</param>
+    public static string DescribeHolders(string datasetDir, string? only = null)
     {
         var holders = new List<string>();
         string folder = Path.Combine(datasetDir, HoldersFolder);
@@ -114,7 +156,9 @@ public sealed class DatasetLock : IDisposable
             foreach (string f in Directory.EnumerateFiles(folder, "*" + HolderExtension).Order(StringComparer.Ordinal))
             {
                 if (IsDeadHere(f)) continue;
-                try { holders.Add(File.ReadAllText(f).Trim()); } catch (IOException) { } // released meanwhile
+                string text;
+                try { text = File.ReadAllText(f).Trim(); } catch (IOException) { continue; } // released meanwhile
+                if (only is null || text.StartsWith(only + " on host ", StringComparison.Ordinal)) holders.Add(text);
             }
         return holders.Count > 0 ? "held by " + string.Join("; ", holders)
             : "held by a build that has recorded no holder yet: it is still planning (a build records itself before its first write)";
@@ -148,6 +192,7 @@ public sealed class DatasetLock : IDisposable
     {
         if (_record is not null)
             try { File.Delete(_record); } catch (IOException) { }
+        _shardStream?.Dispose();
         _stream.Dispose();
     }
 }

@@ -60,9 +60,10 @@ public sealed class DatasetPlan
 
     /// <param name="s">The settings, paths absolute (<see cref="DatasetSettings.MakeAbsolute"/>).</param>
     /// <param name="visibleGpus">GPUs this build may use (<see cref="ComputeDevice.VisibleGpus"/>).</param>
-    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus)
+    /// <param name="annotations">The annotations when they are not to be read from <see cref="DatasetSettings.AnnotationSource"/> (planned from the scene file).</param>
+    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus, AnnotationSet? annotations = null)
     {
-        var annotations = AnnotationReader.Read(s.AnnotationSource, s.EpisodeDir, s.Shard.IsPart ? s.Shard.Owns : null);
+        annotations ??= AnnotationReader.Read(s.AnnotationSource, s.EpisodeDir, s.Shard.IsPart ? s.Shard.Owns : null);
         var diagnostics = new List<Diagnostic>(annotations.Diagnostics);
         var modelProblems = CheckModels(s, projectFile);
         s = s with { TorchDevice = ComputeDevice.Resolve(s.TorchDevice, s.VideoDatasetCuda, visibleGpus, projectFile, out var deviceError) };

@@ -20,9 +20,16 @@ public static class JsonLinesReader
     /// for, so the caller's diagnostics for a line and the reader's come out in line order; problems
     /// go to <paramref name="diagnostics"/>.
     /// </summary>
-    public static IEnumerable<JsonLineObject> Read(string file, JsonLineFormat format, List<Diagnostic> diagnostics)
+    public static IEnumerable<JsonLineObject> Read(string file, JsonLineFormat format, List<Diagnostic> diagnostics) =>
+        Read(file, () => File.ReadAllBytes(file), format, diagnostics);
+
+    /// <summary>The same for content not (yet) in a file; <paramref name="file"/> only names it in messages.</summary>
+    public static IEnumerable<JsonLineObject> Read(string file, byte[] content, JsonLineFormat format, List<Diagnostic> diagnostics) =>
+        Read(file, () => content, format, diagnostics);
+
+    static IEnumerable<JsonLineObject> Read(string file, Func<byte[]> read, JsonLineFormat format, List<Diagnostic> diagnostics)
     {
-        byte[] bytes = File.ReadAllBytes(file);
+        byte[] bytes = read();
         int lineNumber = 0, start = HasBom(bytes) ? 3 : 0;
         while (start <= bytes.Length)
         {

@@ -22,6 +22,9 @@ public sealed partial class ShardBuildTests
     [GeneratedRegex(@"  (?:latents|text|segments): wrote (\S+)")]
     internal static partial Regex Wrote();
 
+    [GeneratedRegex(@"per shard, outputs to do: 0: (\d+), 1: (\d+)")]
+    private static partial Regex PerShard();
+
     internal static List<string> Written(string log) => Wrote().Matches(log).Select(m => m.Groups[1].Value).ToList();
 
     static Dictionary<string, (long, DateTime)> Snapshot(params string[] dirs) =>
@@ -101,6 +104,47 @@ public sealed partial class ShardBuildTests
         Assert.IsFalse(Directory.EnumerateFiles(Path.Combine(p.DatasetDir, DatasetLock.HoldersFolder)).Any(), "no holder record is left behind");
     }
 
+    [TestMethod]
+    public void ASecondCopyOfARunningShardFailsAtOnceNamingItWhileAnotherShardRunsBesideIt()
+    {
+        using var p = new DatasetProject("shards-twice").WithSample();
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        // Shard 0 of 2, frozen (SIGSTOP) once it encodes: it holds its locks for as long as the test needs.
+        using var first = new KillableBuild(p, "-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        var wait = Stopwatch.StartNew();
+        while (!first.Output.Contains("VideoDataset: encoding", StringComparison.Ordinal) && !first.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(10);
+        Assert.IsFalse(first.HasExited, "the shard ended before its second copy could start:\n" + first.Output);
+        first.Signal(SigStop);
+        Repo.Result second, other;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            second = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+            clock.Stop();
+            other = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=1", "-p:ShardCount=2");
+        }
+        finally { first.Signal(SigCont); }
+        Assert.AreEqual(0, first.Wait(), first.Output);
+
+        Assert.AreNotEqual(0, second.ExitCode, second.Output);
+        string shardLock = DatasetLock.ShardLockFile(p.DatasetDir, new Shard(0, 2));
+        StringAssert.Contains(second.Output, $"{shardLock} : error VDS5010: Another build is writing this DatasetDir (held by shard 0 of 2 on host {Environment.MachineName}, pid ");
+        StringAssert.Contains(second.Output, ", since ");
+        StringAssert.Contains(second.Output, "shard 0 of 2 is already running there");
+        Assert.DoesNotContain("to encode", second.Output, "the second copy stopped at the lock, before planning");
+        Assert.IsEmpty(Written(second.Output));
+        TestContext.WriteLine($"FIGURE second copy of shard 0 of 2 refused in {clock.Elapsed.TotalSeconds:F1} s (a whole dotnet build start to end)");
+
+        // The other shard ran beside the frozen one, and between them every item was written once.
+        AssertBuilt(other);
+        var wrote = Written(first.Output).Concat(Written(other.Output)).ToList();
+        Assert.HasCount(5 + 7, wrote, first.Output + other.Output);
+        Assert.HasCount(5 + 7, wrote.Distinct().ToList());
+        var final = p.Build("-restore:false", "-t:BuildDataset");
+        AssertBuilt(final);
+        StringAssert.Contains(final.Output, "5 videos (0 to encode), 7 distinct texts (0 to encode), 2 manifests");
+    }
+
     const int SigStop = 19, SigCont = 18;
 
     [TestMethod]
@@ -177,6 +221,65 @@ public sealed partial class ShardBuildTests
         after = Snapshot(p.DatasetDir, Path.Combine(p.Dir, "obj"));
         CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray());
         Assert.IsEmpty(before.Where(kv => after[kv.Key] != kv.Value).Select(kv => kv.Key).ToList(), "status changed no file");
+    }
+
+    [TestMethod]
+    public void WithSceneFileDatasetStatusPlansEveryStageFromTheScenesBeforeTheAnnotationFileIsWritten()
+    {
+        using var p = VideoDataset.Tests.Segments.PrepareSegmentsBuildTests.Project("shards-status-scenes");
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        string[] watched = [p.DatasetDir, p.EpisodeDir, Path.Combine(p.Dir, "obj")];
+        Repo.Result Status(bool final = false)
+        {
+            var before = Snapshot(watched);
+            var r = p.Build("-restore:false", "-t:DatasetStatus", "-p:ShardCount=2");
+            AssertBuilt(r);
+            var after = Snapshot(watched);
+            CollectionAssert.AreEquivalent(before.Keys.ToArray(), after.Keys.ToArray(), "status made or removed no file");
+            Assert.IsEmpty(before.Where(kv => after[kv.Key] != kv.Value).Select(kv => kv.Key).ToList(), "status changed no file");
+            Assert.AreEqual(final, File.Exists(p.AnnotationFile), "status writes no annotation file; the final build does");
+            return r;
+        }
+        (int, int) Work(Repo.Result r)
+        {
+            var m = PerShard().Match(r.Output);
+            Assert.IsTrue(m.Success, r.Output);
+            return (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value));
+        }
+
+        // Nothing built: every stage planned from the scene and caption files, 9 sequences, 9 latents, 6 texts (one per caption).
+        var first = Status();
+        StringAssert.Contains(first.Output, "(2 shards):");
+        StringAssert.Contains(first.Output, "sequences: 0 of 9 current");
+        StringAssert.Contains(first.Output, "annotation file: not current (the final build, without ShardIndex, writes it)");
+        StringAssert.Contains(first.Output, "latents: 0 of 9 current");
+        StringAssert.Contains(first.Output, "missing latent: latents/ep01/3s_0000.pt (ep01/3s_0000.mp4) [shard ");
+        StringAssert.Contains(first.Output, "manifests: 2 to write");
+        StringAssert.Contains(first.Output, "shards with work: 0,1");
+        var texts = Regex.Match(first.Output, @"texts: 0 of (\d+) present");
+        Assert.IsTrue(texts.Success, first.Output);
+        int total = 9 + 9 + int.Parse(texts.Groups[1].Value);
+        var (zero, one) = Work(first);
+        Assert.AreEqual(total, zero + one);
+
+        // After shard 0: its work is done, and what status says shard 1 has left is what shard 1 then writes.
+        var shard0 = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        AssertBuilt(shard0);
+        Assert.HasCount(zero, Written(shard0.Output), "status counted shard 0's work:\n" + shard0.Output);
+        var second = Status();
+        StringAssert.Contains(second.Output, $"per shard, outputs to do: 0: 0, 1: {one}");
+        StringAssert.Contains(second.Output, "shards with work: 1 (e.g. sbatch --array=1 with VDS_SHARD_COUNT=2)");
+        var shard1 = p.Build("-restore:false", "-t:BuildDataset", "-p:ShardIndex=1", "-p:ShardCount=2");
+        AssertBuilt(shard1);
+        Assert.HasCount(one, Written(shard1.Output), shard1.Output);
+
+        var third = Status();
+        StringAssert.Contains(third.Output, "sequences: 9 of 9 current");
+        StringAssert.Contains(third.Output, "latents: 9 of 9 current");
+        StringAssert.Contains(third.Output, $"texts: {texts.Groups[1].Value} of {texts.Groups[1].Value} present");
+        StringAssert.Contains(third.Output, "shards with work: none");
+        AssertBuilt(p.Build("-restore:false", "-t:BuildDataset"));
+        StringAssert.Contains(Status(final: true).Output, "annotation file: current");
     }
 
     [TestMethod]

@@ -88,4 +88,49 @@ public sealed class DatasetLockTests
             Assert.AreEqual("A VideoDataset build holds an OS lock on this file while it writes this folder.\n", File.ReadAllText(Path.Combine(dir, DatasetLock.FileName)));
         }
     }
+
+    [TestMethod]
+    public void ASecondCopyOfOneShardIsRefusedNamingTheFirstWhileOtherShardsRunBesideIt()
+    {
+        var three = new Shard(3, 16);
+        using var first = DatasetLock.TryAcquireShard(_dir, three, out _, out _);
+        Assert.IsNotNull(first);
+        Assert.IsNull(DatasetLock.TryAcquireShard(_dir, three, out string quiet, out bool same), "a second copy, before the first wrote anything");
+        Assert.IsTrue(same);
+        StringAssert.Contains(quiet, "recorded no holder yet");
+
+        using var other = DatasetLock.TryAcquireShard(_dir, new Shard(4, 16), out _, out _);
+        Assert.IsNotNull(other, "another shard runs beside it");
+        other.Announce();
+        first.Announce();
+        Assert.IsNull(DatasetLock.TryAcquireShard(_dir, three, out string holder, out same));
+        Assert.IsTrue(same);
+        Assert.AreEqual($"held by shard 3 of 16 on host {Environment.MachineName}, pid {Environment.ProcessId}, since ", holder[..^"2026-12-01T13:40:00Z".Length]);
+        Assert.DoesNotContain("shard 4 of 16", holder, "only the copy of this shard is named");
+        Assert.IsNull(DatasetLock.TryAcquire(_dir, shared: false, "the final build", out _), "the whole build still excludes every shard");
+
+        first.Dispose();
+        using var again = DatasetLock.TryAcquireShard(_dir, three, out _, out _);
+        Assert.IsNotNull(again, "free again once the first copy is gone (a requeued task after its old copy ended)");
+    }
+
+    [TestMethod]
+    public void AShardIsRefusedByTheWholeBuildNotByItsOwnLockAndRetakingItWritesNothing()
+    {
+        var shard = new Shard(1, 2);
+        using (var made = DatasetLock.TryAcquireShard(_dir, shard, out _, out _)) Assert.IsNotNull(made);
+        string own = DatasetLock.ShardLockFile(_dir, shard);
+        Assert.IsTrue(File.Exists(own));
+        var stamp = File.GetLastWriteTimeUtc(own).AddMinutes(-5);
+        File.SetLastWriteTimeUtc(own, stamp);
+        Directory.SetLastWriteTimeUtc(Path.GetDirectoryName(own)!, stamp);
+        using (var retaken = DatasetLock.TryAcquireShard(_dir, shard, out _, out _)) Assert.IsNotNull(retaken);
+        Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(own), "the shard's lock file is made once, never written again");
+        Assert.AreEqual(stamp, Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(own)!));
+
+        using var final = DatasetLock.TryAcquire(_dir, shared: false, "the final build", out _);
+        Assert.IsNotNull(final);
+        Assert.IsNull(DatasetLock.TryAcquireShard(_dir, shard, out _, out bool same));
+        Assert.IsFalse(same, "refused by the dataset's lock, not by its own");
+    }
 }
