@@ -35,10 +35,11 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
             Log.LogMessage(MessageImportance.High, $"VideoDataset: {settings.Shard}: no manifest written (the final build, without ShardIndex, writes them).");
             return true;
         }
-        var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
+        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
+        var plan = state.Plan;
         foreach (var manifest in plan.Manifests)
         {
-            string content = manifest.ContentOfBuilt(settings.DatasetDir);
+            string content = manifest.ContentOfBuilt(state.Exists);
             if (content == "" && !File.Exists(manifest.OutputPath)) continue;
             string? old = File.Exists(manifest.OutputPath) ? File.ReadAllText(manifest.OutputPath) : null;
             if (old is not null && old != content && StagesFailed && !LinesKept(old, content))

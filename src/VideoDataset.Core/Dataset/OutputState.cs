@@ -16,10 +16,11 @@ public static class OutputState
     /// </summary>
     public static string? RecordedKey(string path, FileStampCache keys)
     {
-        if (!File.Exists(path)) return null;
+        var info = new FileInfo(path); // one stat: whether it exists, and its size and time for the cache
+        if (!info.Exists) return null;
         try
         {
-            return keys.Get(path, p => TorchTensorFile.Read(p).Metadata.TryGetValue("key", out var k) ? k : "");
+            return keys.Get(path, (info.Length, info.LastWriteTimeUtc.Ticks), p => TorchTensorFile.Read(p).Metadata.TryGetValue("key", out var k) ? k : "");
         }
         catch (Exception e) when (e is InvalidDataException or IOException) { return null; }
     }

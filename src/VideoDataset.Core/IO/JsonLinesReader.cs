@@ -20,9 +20,12 @@ public static class JsonLinesReader
     /// for, so the caller's diagnostics for a line and the reader's come out in line order; problems
     /// go to <paramref name="diagnostics"/>.
     /// </summary>
-    public static IEnumerable<JsonLineObject> Read(string file, JsonLineFormat format, List<Diagnostic> diagnostics)
+    public static IEnumerable<JsonLineObject> Read(string file, JsonLineFormat format, List<Diagnostic> diagnostics) =>
+        Read(file, File.ReadAllBytes(file), format, diagnostics);
+
+    /// <summary>The same, for the file's <paramref name="bytes"/> already read (diagnostics name <paramref name="file"/>).</summary>
+    public static IEnumerable<JsonLineObject> Read(string file, byte[] bytes, JsonLineFormat format, List<Diagnostic> diagnostics)
     {
-        byte[] bytes = File.ReadAllBytes(file);
         int lineNumber = 0, start = HasBom(bytes) ? 3 : 0;
         while (start <= bytes.Length)
         {
