@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
+using VideoDataset.Core.Dataset;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 
@@ -39,7 +41,9 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
         var plan = state.Plan;
         foreach (var manifest in plan.Manifests)
         {
-            string content = manifest.ContentOfBuilt(state.Exists);
+            var bytes = ManifestWriter.RenderUtf8(manifest.BuiltLines(state.Exists));
+            if (AtomicFile.Holds(manifest.OutputPath, bytes.Span)) continue; // current: the no-op, decided without making strings
+            string content = Encoding.UTF8.GetString(bytes.Span);
             if (content == "" && !File.Exists(manifest.OutputPath)) continue;
             string? old = File.Exists(manifest.OutputPath) ? File.ReadAllText(manifest.OutputPath) : null;
             if (old is not null && old != content && StagesFailed && !LinesKept(old, content))

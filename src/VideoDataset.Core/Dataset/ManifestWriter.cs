@@ -12,7 +12,10 @@ public static class ManifestWriter
     public static string FileName(int seconds) => $"manifest-{seconds}s.jsonl";
 
     /// <summary>The manifest's exact text: one JSON object per line, in the given (annotation) order.</summary>
-    public static string Render(IEnumerable<ManifestLine> lines)
+    public static string Render(IEnumerable<ManifestLine> lines) => Encoding.UTF8.GetString(RenderUtf8(lines).Span);
+
+    /// <summary>The same text as UTF-8 bytes (no byte order mark), without making the string.</summary>
+    public static ReadOnlyMemory<byte> RenderUtf8(IEnumerable<ManifestLine> lines)
     {
         var buffer = new ArrayBufferWriter<byte>(1 << 16);
         using var w = new Utf8JsonWriter(buffer, Options);
@@ -29,6 +32,6 @@ public static class ManifestWriter
             buffer.Write("\n"u8);
             w.Reset(buffer); // the next line is a new JSON value
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return buffer.WrittenMemory;
     }
 }

@@ -88,6 +88,23 @@ public sealed class NoopPlanningTests
     }
 
     [TestMethod]
+    public void AFileHoldsExactlyItsBytes()
+    {
+        string path = Path.Combine(_dir, "manifest-3s.jsonl");
+        var big = new byte[(3 << 20) + 17];
+        new Random(3).NextBytes(big);
+        Assert.IsFalse(VideoDataset.Core.IO.AtomicFile.Holds(path, big), "missing");
+        File.WriteAllBytes(path, big);
+        Assert.IsTrue(VideoDataset.Core.IO.AtomicFile.Holds(path, big));
+        var last = (byte[])big.Clone();
+        last[^1] ^= 1;
+        Assert.IsFalse(VideoDataset.Core.IO.AtomicFile.Holds(path, last), "differs in the last piece");
+        Assert.IsFalse(VideoDataset.Core.IO.AtomicFile.Holds(path, big.AsSpan(0, big.Length - 1)), "shorter");
+        File.WriteAllBytes(path, []);
+        Assert.IsTrue(VideoDataset.Core.IO.AtomicFile.Holds(path, ReadOnlySpan<byte>.Empty));
+    }
+
+    [TestMethod]
     public void ACacheLineThatIsDamagedIsSkippedAndTheOthersAreUsed()
     {
         string a = Path.Combine(_dir, "a.mp4"), b = Path.Combine(_dir, "b.mp4"), cacheFile = Path.Combine(_dir, "hashes.tsv");
