@@ -8,6 +8,7 @@
 using static BenchSupport;
 using System.Diagnostics;
 using System.Text;
+using VideoDataset.Core.Annotations;
 using VideoDataset.Core.Dataset;
 using VideoDataset.Core.Staleness;
 using VideoDataset.Core.Tensors;
@@ -87,7 +88,7 @@ if (!first.Contains("(0 to encode)")) throw new Exception("the dataset was not c
 Run("dotnet", "build empty/Empty.proj -nologo -v:m", root);
 var dataset = Time(() => Run("dotnet", build, root));
 var empty = Time(() => Run("dotnet", "build empty/Empty.proj -nologo -v:m", root));
-Console.WriteLine($"no-op build, {lines} lines: median {dataset:F2} s; empty project: median {empty:F2} s; ratio {dataset / empty:F2}x");
+Console.WriteLine($"no-op build, {lines} lines: median {dataset:F2} s; empty project: median {empty:F2} s; ratio {dataset / empty:F2}x (load average {LoadAverage()})");
 
 // Shard k of N: its first build hashes its own videos into its own caches; then time its no-ops.
 int k = 3 % shards;
@@ -95,17 +96,18 @@ string shardBuild = build + $" -p:ShardIndex={k} -p:ShardCount={shards}";
 string shardFirst = Run("dotnet", shardBuild, root);
 if (!shardFirst.Contains("(0 to encode)")) throw new Exception("the shard was not current:\n" + shardFirst);
 var shard = Time(() => Run("dotnet", shardBuild, root));
-Console.WriteLine($"no-op build, {lines} lines, shard {k} of {shards}: median {shard:F2} s; ratio {shard / empty:F2}x the empty project");
+Console.WriteLine($"no-op build, {lines} lines, shard {k} of {shards}: median {shard:F2} s; ratio {shard / empty:F2}x the empty project (load average {LoadAverage()})");
 
-// Planning alone, in this process, with the caches the builds left (what PrepareDataset does).
+// Planning alone, in this process, with the caches the builds left (what PrepareDataset does, the parsed annotations included).
 double Plan(DatasetSettings s, string cacheDir) => Time(() =>
 {
-    var p = DatasetPlan.Create(s, FileStampCache.Load(Path.Combine(cacheDir, "content-hashes.tsv")), Path.Combine(root, "Dataset.proj"), visibleGpus: 0);
+    var p = DatasetPlan.Create(s, FileStampCache.Load(Path.Combine(cacheDir, "content-hashes.tsv")), Path.Combine(root, "Dataset.proj"), visibleGpus: 0,
+        new AnnotationParseCache(Path.Combine(cacheDir, "annotations.parsed")));
     p.StaleLatents(FileStampCache.Load(Path.Combine(cacheDir, "output-keys.tsv")));
     p.StaleTexts();
 });
 var shardSettings = settings with { ShardIndex = k, ShardCount = shards };
-Console.WriteLine($"planning, {lines} lines: whole {Plan(settings, inter):F2} s, shard {k} of {shards} {Plan(shardSettings, shardSettings.StateDir):F2} s (medians, warm caches)");
+Console.WriteLine($"planning, {lines} lines: whole {Plan(settings, inter):F2} s, shard {k} of {shards} {Plan(shardSettings, shardSettings.StateDir):F2} s (medians, warm caches; load average {LoadAverage()})");
 return 0;
 
 double Time(Action a)
