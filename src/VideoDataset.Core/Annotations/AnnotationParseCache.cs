@@ -25,6 +25,7 @@ public sealed class AnnotationParseCache(string file)
     public string File => file;
 
     /// <summary>The lines remembered for a file of these bytes; null when none are (or the cache is unreadable).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyList<ParsedLine>? Load(byte[] annotationBytes)
     {
         try

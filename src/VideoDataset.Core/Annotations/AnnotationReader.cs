@@ -93,6 +93,7 @@ public static partial class AnnotationReader
         }
 
         /// <param name="video">The line's video with its status already read (<see cref="Stat"/>), if it was.</param>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Add(ParsedLine parsed, FileInfo? video = null)
         {
             if (parsed.Video is null) return;

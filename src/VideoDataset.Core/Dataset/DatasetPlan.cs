@@ -82,6 +82,7 @@ public sealed class DatasetPlan
     /// <param name="s">The settings, paths absolute (<see cref="DatasetSettings.MakeAbsolute"/>).</param>
     /// <param name="visibleGpus">GPUs this build may use (<see cref="ComputeDevice.VisibleGpus"/>).</param>
     /// <param name="parsedAnnotations">Where the parsed annotation lines are remembered between builds (none: parse every time).</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus, AnnotationParseCache? parsedAnnotations = null)
     {
         var timer = new PhaseTimer();
@@ -109,14 +110,18 @@ public sealed class DatasetPlan
         // no manifest.
         var shard = s.Shard;
         var entries = annotations.Entries;
-        // Content hashes of the videos (cached by size and time; the first build reads them, in parallel).
-        var owned = new bool[entries.Count];
-        var videoHashes = new string[entries.Count];
-        Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) },
-            i => videoHashes[i] = !(owned[i] = shard.Owns(entries[i].Video)) ? ""
-                : entries[i].VideoStamp is { } stamp ? contentHashes.Get(entries[i].VideoPath, stamp, FileStampCache.Sha256OfFile)
-                : contentHashes.Get(entries[i].VideoPath, FileStampCache.Sha256OfFile));
-        timer.Done("recipes and input hashes");
+        // The shard's own latents, in parallel: content hashes of the videos (cached by size and time;
+        // the first build reads them) and the keys made from them.
+        var planned = new PlannedLatent?[entries.Count];
+        Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) }, i =>
+        {
+            var e = entries[i];
+            if (!shard.Owns(e.Video)) return;
+            string hash = e.VideoStamp is { } stamp ? contentHashes.Get(e.VideoPath, stamp, FileStampCache.Sha256OfFile)
+                : contentHashes.Get(e.VideoPath, FileStampCache.Sha256OfFile);
+            planned[i] = new PlannedLatent(e, Path.Combine(s.DatasetDir, e.LatentRelativePath), e.LatentRelativePath, Recipes.Key(latentRecipe, hash), hash);
+        });
+        timer.Done("recipes, input hashes and latent keys");
 
         var latents = new List<PlannedLatent>(entries.Count);
         var texts = new Dictionary<string, PlannedText>(StringComparer.Ordinal);
@@ -126,11 +131,7 @@ public sealed class DatasetPlan
         {
             var e = entries[i];
             string rel = e.LatentRelativePath;
-            if (owned[i])
-            {
-                string key = Recipes.Key(latentRecipe, videoHashes[i]);
-                latents.Add(new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i]));
-            }
+            if (planned[i] is { } latent) latents.Add(latent);
             var textPaths = new List<string>(e.Segments);
             for (int segment = 0; segment < e.Segments; segment++)
             {
@@ -153,7 +154,7 @@ public sealed class DatasetPlan
 
         var manifests = manifestLines.Select(kv => new PlannedManifest(kv.Key,
             Path.Combine(s.DatasetDir, ManifestWriter.FileName(kv.Key)), kv.Value)).ToList();
-        timer.Done("keys");
+        timer.Done("text keys and manifests");
 
         return new DatasetPlan
         {

@@ -15,6 +15,7 @@ public static class ManifestWriter
     public static string Render(IEnumerable<ManifestLine> lines) => Encoding.UTF8.GetString(RenderUtf8(lines).Span);
 
     /// <summary>The same text as UTF-8 bytes (no byte order mark), without making the string.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ReadOnlyMemory<byte> RenderUtf8(IEnumerable<ManifestLine> lines)
     {
         var buffer = new ArrayBufferWriter<byte>(1 << 16);

@@ -14,6 +14,7 @@ public static class OutputState
     /// The key the file records; null when it is missing or not intact. A file not seen before, or
     /// changed since, is read whole and its checksums verified, so a damaged output is rebuilt.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static string? RecordedKey(string path, FileStampCache keys)
     {
         var info = new FileInfo(path); // one stat: whether it exists, and its size and time for the cache

@@ -31,6 +31,7 @@ public readonly record struct Shard(int Index, int Count)
     /// The shard an identity belongs to: the first 8 bytes of SHA-256 of its UTF-8 text, big-endian,
     /// mod <paramref name="count"/>. Stable across machines, runtimes and releases (never string.GetHashCode).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int Of(string identity, int count)
     {
         Span<byte> digest = stackalloc byte[32];

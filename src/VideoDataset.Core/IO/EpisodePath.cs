@@ -45,6 +45,7 @@ public static partial class EpisodePath
         readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
 
         /// <param name="file">An existing file (its status is read once and kept by the FileInfo).</param>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public bool StaysInside(FileInfo file)
         {
             string? folder = file.DirectoryName;

@@ -40,6 +40,7 @@ public static class Recipes
         $"videodataset-text/{TextEncoderVersion}\nt5={t5Identity}\ntokenizer={tokenizerIdentity}\nmaxlen={maxLength}\nnumerics={numerics}\n";
 
     /// <summary>The key of one output: its stage recipe and its input's identity.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static string Key(string recipe, string input)
     {
         // The UTF-8 of recipe + "input=" + input + "\n", hashed without building the string: a plan makes one key per video and per distinct text.
