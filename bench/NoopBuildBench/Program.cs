@@ -4,7 +4,9 @@
 // the outputs are written directly with the plan's keys, as a finished build would have left them.
 // Also as shard k of N (DESIGN §8): the same no-op build with -p:ShardIndex=k -p:ShardCount=N, and
 // the planning alone (DatasetPlan.Create with warm caches), whole and as that shard.
-//   dotnet run -c Release --project bench/NoopBuildBench -- [lines=10000] [runs=5] [shards=16]
+//   dotnet run -c Release --project bench/NoopBuildBench -- [lines=10000] [runs=5] [shards=16] [--reuse]
+// --reuse times the dataset an earlier run left in the temporary folder instead of making it again
+// (making 100,000 videos and 166,666 outputs takes longer than the timing).
 using static BenchSupport;
 using System.Diagnostics;
 using System.Text;
@@ -18,14 +20,15 @@ int runs = args.Length > 1 ? int.Parse(args[1]) : 5;
 int shards = args.Length > 2 ? int.Parse(args[2]) : 16;
 string repo = FindRepo();
 string root = Path.Combine(Path.GetTempPath(), "vds-bench-noop-" + lines);
-if (Directory.Exists(root)) Directory.Delete(root, true);
+bool reuse = args.Contains("--reuse") && File.Exists(Path.Combine(root, "obj/VideoDataset/output-keys.tsv"));
+if (!reuse && Directory.Exists(root)) Directory.Delete(root, true);
 Directory.CreateDirectory(root);
-Console.WriteLine($"bench: {lines} lines in {root}");
+Console.WriteLine($"bench: {lines} lines in {root}" + (reuse ? " (reused)" : ""));
 
 // Inputs: every fifth video is 9 s (3 texts), the rest 3 s; texts repeat now and then, as captions do.
 var ann = new StringBuilder();
 var rng = new Random(1);
-for (int i = 0; i < lines; i++)
+for (int i = 0; i < lines && !reuse; i++)
 {
     string video = $"ep{i / 100:D3}/seq_{i % 100:D4}.mp4";
     string path = Path.Combine(root, "episodes", video);
@@ -38,7 +41,7 @@ for (int i = 0; i < lines; i++)
     string flags = "[" + string.Join(", ", Enumerable.Repeat("false", n)) + "]";
     ann.Append($"{{\"video\": \"{video}\", \"scene_start\": {flags}, \"scene_end\": {flags}, {string.Join(", ", texts)}}}\n");
 }
-File.WriteAllText(Path.Combine(root, "annotations.jsonl"), ann.ToString());
+if (!reuse) File.WriteAllText(Path.Combine(root, "annotations.jsonl"), ann.ToString());
 
 string worker = Path.Combine(repo, "src/VideoDataset.Worker/bin/Release/net10.0/VideoDataset.Worker.dll");
 string tasks = Path.Combine(repo, "src/VideoDataset.Tasks/bin/Release/net10.0/VideoDataset.Tasks.dll");
@@ -63,7 +66,7 @@ File.WriteAllText(Path.Combine(root, "empty/Empty.proj"), """
 
 // The tiny models, then every output as a finished build leaves it.
 string inter = Path.Combine(root, "obj/VideoDataset");
-Run("dotnet", $"\"{worker}\" tiny-model --out \"{inter}/tiny-model/v1\"", root);
+if (!reuse) Run("dotnet", $"\"{worker}\" tiny-model --out \"{inter}/tiny-model/v1\"", root);
 // The settings a project with ModelDir=tiny gets: the defaults from build/VideoDataset.props, where they are written.
 var defaults = System.Xml.Linq.XDocument.Load(Path.Combine(repo, "build/VideoDataset.props")).Descendants()
     .Where(e => e.Parent?.Name.LocalName == "PropertyGroup" && !e.HasElements).ToDictionary(e => e.Name.LocalName, e => e.Value.Trim());
@@ -73,13 +76,16 @@ var settings = DatasetSettings.FromProperties(name => name switch
     "ShardIndex" => "0", "ShardCount" => "1",
     _ => defaults.GetValueOrDefault(name) ?? "",
 }).MakeAbsolute(root);
-var plan = DatasetPlan.Create(settings, FileStampCache.Load(Path.Combine(inter, "unused.tsv")), Path.Combine(root, "Dataset.proj"), visibleGpus: 0);
-if (plan.HasErrors) throw new Exception(string.Join("\n", plan.Diagnostics));
-var small = TensorData.FromFloat32(new float[] { 0, 1, 2, 3 }, new long[] { 1, 1, 2, 2 }, TensorDType.BFloat16);
-foreach (var l in plan.Latents) TorchTensorFile.Write(l.OutputPath, small, l.Metadata(plan.LatentRecipe));
-foreach (var t in plan.Texts) TorchTensorFile.Write(t.OutputPath, small, t.Metadata());
-foreach (var m in plan.Manifests) File.WriteAllText(m.OutputPath, m.Content);
-Console.WriteLine($"bench: {plan.Latents.Count} latents, {plan.Texts.Count} texts, {plan.Manifests.Count} manifests in place");
+if (!reuse)
+{
+    var plan = DatasetPlan.Create(settings, FileStampCache.Load(Path.Combine(inter, "unused.tsv")), Path.Combine(root, "Dataset.proj"), visibleGpus: 0);
+    if (plan.HasErrors) throw new Exception(string.Join("\n", plan.Diagnostics));
+    var small = TensorData.FromFloat32(new float[] { 0, 1, 2, 3 }, new long[] { 1, 1, 2, 2 }, TensorDType.BFloat16);
+    foreach (var l in plan.Latents) TorchTensorFile.Write(l.OutputPath, small, l.Metadata(plan.LatentRecipe));
+    foreach (var t in plan.Texts) TorchTensorFile.Write(t.OutputPath, small, t.Metadata());
+    foreach (var m in plan.Manifests) File.WriteAllText(m.OutputPath, m.Content);
+    Console.WriteLine($"bench: {plan.Latents.Count} latents, {plan.Texts.Count} texts, {plan.Manifests.Count} manifests in place");
+}
 
 // First builds fill the per-machine caches (content hashes, stamps); then time the no-ops.
 string build = $"build Dataset.proj -nologo -v:m -p:VideoDatasetToolsConfiguration=Release";
