@@ -53,7 +53,7 @@ public sealed partial class DatasetStatus : Microsoft.Build.Utilities.Task
                 var all = AnnotationReader.Read(settings.AnnotationFile, settings.EpisodeDir, checkExists: _ => false, content: Encoding.UTF8.GetBytes(content));
                 // Latents of sequences made now are planned from their videos; the others' videos are still to be made, and so are their latents.
                 var made = all.Entries.Where(e => current.Contains(e.Video)).ToList();
-                var plan = DatasetPlan.Create(settings, BuildState.LoadCache(settings, "content-hashes.tsv"), ProjectFile, ComputeDevice.VisibleGpus(), new AnnotationSet(made, all.Diagnostics));
+                var plan = DatasetPlan.Create(settings, BuildState.LoadCache(settings, "content-hashes.tsv"), ProjectFile, ComputeDevice.VisibleGpus(), annotations: new AnnotationSet(made, all.Diagnostics));
                 var staleLatents = plan.StaleLatents(BuildState.LoadCache(settings, "output-keys.tsv")).Select(LatentName)
                     .Concat(all.Entries.Where(e => !current.Contains(e.Video)).Select(e => (e.LatentRelativePath + " (" + e.Video + ")", e.Video))).ToList();
                 // Texts need no video: every one is planned, keyed as DatasetPlan keys them.

@@ -26,13 +26,27 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
 
     public override bool Execute()
     {
+        // Planning builds one large object graph that lives until the build ends: blocking full
+        // collections while it grows would be wasted work (measured: about 5% of a no-op build's CPU).
+        var mode = System.Runtime.GCSettings.LatencyMode;
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
+        try { return Run(); }
+        finally { System.Runtime.GCSettings.LatencyMode = mode; }
+    }
+
+    bool Run()
+    {
         var settings = TaskSupport.ReadSettings(Settings);
         var state = BuildState.Get(BuildEngine, settings, ProjectFile, refresh: true);
         var plan = state.Plan;
         foreach (var d in plan.Diagnostics) Log.Log(d);
 
+        var timer = new PhaseTimer();
         var staleLatents = plan.StaleLatents(state.OutputKeys);
         var staleTexts = plan.StaleTexts();
+        var stale = staleLatents.Select(l => l.RelativePath).Concat(staleTexts.Select(t => t.RelativePath)).ToHashSet(StringComparer.Ordinal);
+        state.Present = plan.Latents.Select(l => l.RelativePath).Concat(plan.Texts.Select(t => t.RelativePath)).Where(p => !stale.Contains(p)).ToHashSet(StringComparer.Ordinal);
+        timer.Done("freshness");
         if (FailIfNotIncremental)
             foreach (var latent in staleLatents)
                 Log.LogError(null, DiagnosticCodes.NotIncremental, null, latent.OutputPath, 0, 0, 0, 0, $"Stale: the latent of '{latent.Entry.Video}' would be encoded.");
@@ -40,9 +54,12 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
         StaleTexts = staleTexts.Select(t => (ITaskItem)new TaskItem(t.OutputPath)).ToArray();
         Outputs = plan.Latents.Select(l => l.OutputPath).Concat(plan.Texts.Select(t => t.OutputPath)).Concat(plan.Manifests.Select(m => m.OutputPath))
             .Select(p => (ITaskItem)new TaskItem(p)).ToArray();
+        timer.Done("items");
         Log.LogMessage(MessageImportance.High,
             $"VideoDataset: {plan.Latents.Count} videos ({staleLatents.Count} to encode), {plan.Texts.Count} distinct texts ({staleTexts.Count} to encode), {plan.Manifests.Count} manifests.");
         state.SaveCaches();
+        timer.Done("saving caches");
+        Log.LogMessage(MessageImportance.Low, $"VideoDataset: planning took {state.Timings}, {timer}.");
         return !Log.HasLoggedErrors;
     }
 }

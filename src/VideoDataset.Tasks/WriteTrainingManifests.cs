@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
+using VideoDataset.Core.Dataset;
 using VideoDataset.Core.Diagnostics;
 using VideoDataset.Core.IO;
 
@@ -35,10 +37,13 @@ public sealed partial class WriteTrainingManifests : Microsoft.Build.Utilities.T
             Log.LogMessage(MessageImportance.High, $"VideoDataset: {settings.Shard}: no manifest written (the final build, without ShardIndex, writes them).");
             return true;
         }
-        var plan = BuildState.Get(BuildEngine, settings, ProjectFile).Plan;
+        var state = BuildState.Get(BuildEngine, settings, ProjectFile);
+        var plan = state.Plan;
         foreach (var manifest in plan.Manifests)
         {
-            string content = manifest.ContentOfBuilt(settings.DatasetDir);
+            var bytes = ManifestWriter.RenderUtf8(manifest.BuiltLines(state.Exists));
+            if (AtomicFile.Holds(manifest.OutputPath, bytes.Span)) continue; // current: the no-op, decided without making strings
+            string content = Encoding.UTF8.GetString(bytes.Span);
             if (content == "" && !File.Exists(manifest.OutputPath)) continue;
             string? old = File.Exists(manifest.OutputPath) ? File.ReadAllText(manifest.OutputPath) : null;
             if (old is not null && old != content && StagesFailed && !LinesKept(old, content))

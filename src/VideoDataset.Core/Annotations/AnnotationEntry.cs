@@ -15,6 +15,19 @@ public sealed record AnnotationEntry(
     public int Segments => Texts.Count;
 
     /// <summary>
+    /// The video's size and last-write time as the reader's existence check found them (a plain
+    /// file; null otherwise), so the content hash's cache needs no second stat. Not part of the
+    /// entry's value.
+    /// </summary>
+    public (long Size, long Ticks)? VideoStamp { get; init; }
+
+    public bool Equals(AnnotationEntry? other) =>
+        other is not null && Line == other.Line && Video == other.Video && VideoPath == other.VideoPath
+        && Texts.SequenceEqual(other.Texts) && SceneStart.SequenceEqual(other.SceneStart) && SceneEnd.SequenceEqual(other.SceneEnd);
+
+    public override int GetHashCode() => HashCode.Combine(Line, Video, VideoPath);
+
+    /// <summary>
     /// The string that is encoded for segment <paramref name="i"/>: the text with its scene tokens,
     /// concatenated with no spaces added (DESIGN §2).
     /// </summary>
@@ -24,14 +37,15 @@ public sealed record AnnotationEntry(
     public IEnumerable<string> EncodedTexts() => Enumerable.Range(0, Segments).Select(EncodedText);
 
     /// <summary>The latent's path relative to DatasetDir: latents/&lt;video without extension&gt;.pt.</summary>
-    public string LatentRelativePath
+    public string LatentRelativePath => _latentRelativePath ??= LatentPathOf(Video); // asked by the reader and the plan: made once
+
+    string? _latentRelativePath;
+
+    static string LatentPathOf(string video)
     {
-        get
-        {
-            int dot = Video.LastIndexOf('.');
-            int slash = Video.LastIndexOf('/');
-            string stem = dot > slash ? Video[..dot] : Video;
-            return "latents/" + stem + ".pt";
-        }
+        int dot = video.LastIndexOf('.');
+        int slash = video.LastIndexOf('/');
+        string stem = dot > slash ? video[..dot] : video;
+        return "latents/" + stem + ".pt";
     }
 }

@@ -26,11 +26,15 @@ public static partial class AnnotationReader
     /// Whether a video's existence is checked (default: every video). A shard checks only its own:
     /// another shard's missing video is that shard's error, reported once, not by every shard.
     /// </param>
+    /// <param name="cache">
+    /// Where the parsed lines of a file without a bad line are remembered (by its bytes), so a file
+    /// read before is not parsed again; the file system checks and the duplicate checks run every time.
+    /// </param>
     /// <param name="content">
     /// The file's content when it is only planned, not yet written (DatasetStatus before the final
     /// build writes the annotation file from the scene file); null: read the file.
     /// </param>
-    public static AnnotationSet Read(string annotationFile, string episodeDir, Func<string, bool>? checkExists = null, byte[]? content = null)
+    public static AnnotationSet Read(string annotationFile, string episodeDir, Func<string, bool>? checkExists = null, AnnotationParseCache? cache = null, byte[]? content = null)
     {
         var entries = new List<AnnotationEntry>();
         var diagnostics = new List<Diagnostic>();
@@ -40,33 +44,108 @@ public static partial class AnnotationReader
             diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationFileMissing, file, 0, 0, $"The annotation file was not found (AnnotationFile = '{annotationFile}')."));
             return new AnnotationSet(entries, diagnostics);
         }
-        string root = Path.GetFullPath(episodeDir);
-        var seenVideos = new Dictionary<string, int>(StringComparer.Ordinal);
-        var seenOutputs = new Dictionary<string, int>(StringComparer.Ordinal);
-
-        foreach (var line in content is null ? JsonLinesReader.Read(file, Format, diagnostics) : JsonLinesReader.Read(file, content, Format, diagnostics))
+        var resolver = new Resolver(file, Path.GetFullPath(episodeDir), checkExists, entries, diagnostics);
+        byte[] bytes = content ?? File.ReadAllBytes(file);
+        if (cache?.Load(bytes) is { } known)
         {
-            int lineNumber = line.Line;
-            var entry = ReadEntry(file, line, root, diagnostics, checkExists);
-            if (entry is null) continue;
-            if (seenVideos.TryGetValue(entry.Video, out int first))
-            {
-                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationDuplicateVideo, file, lineNumber, 1, $"Video '{entry.Video}' is annotated twice: expected one line per video, found another on line {first}."));
-                continue;
-            }
-            if (seenOutputs.TryGetValue(entry.LatentRelativePath, out int other))
-            {
-                diagnostics.Add(Diagnostic.Error(DiagnosticCodes.AnnotationDuplicateOutput, file, lineNumber, 1, $"Video '{entry.Video}' would write '{entry.LatentRelativePath}', which line {other}'s video also writes: video names must differ by more than their extension."));
-                continue;
-            }
-            seenVideos[entry.Video] = lineNumber;
-            seenOutputs[entry.LatentRelativePath] = lineNumber;
-            entries.Add(entry);
+            var videos = resolver.Stat(known);
+            for (int i = 0; i < known.Count; i++) resolver.Add(known[i], videos[i]);
+            return new AnnotationSet(entries, diagnostics);
         }
+
+        var lines = new List<ParsedLine>();
+        int resolverDiagnostics = 0;
+        foreach (var line in JsonLinesReader.Read(file, bytes, Format, diagnostics))
+        {
+            var parsed = Parse(file, line, diagnostics);
+            lines.Add(parsed);
+            int before = diagnostics.Count;
+            resolver.Add(parsed);
+            resolverDiagnostics += diagnostics.Count - before;
+        }
+        // Only a file whose every line parsed is remembered: a bad line is reported by every build.
+        if (diagnostics.Count == resolverDiagnostics) cache?.Remember(bytes, lines);
         return new AnnotationSet(entries, diagnostics);
     }
 
-    static AnnotationEntry? ReadEntry(string file, JsonLineObject line, string root, List<Diagnostic> diagnostics, Func<string, bool>? checkExists)
+    /// <summary>
+    /// The checks that ask the file system (the video exists, stays inside EpisodeDir) and the
+    /// duplicate checks, in line order, after a line's own checks; adds the valid lines' entries.
+    /// </summary>
+    sealed class Resolver(string file, string root, Func<string, bool>? checkExists, List<AnnotationEntry> entries, List<Diagnostic> diagnostics)
+    {
+        readonly Dictionary<string, int> _seenVideos = new(StringComparer.Ordinal);
+        readonly Dictionary<string, int> _seenOutputs = new(StringComparer.Ordinal);
+        readonly EpisodePath.InsideCheck _inside = new(root);
+
+        /// <summary>
+        /// Each line's video, its status read (one stat per video, on both cores: the stats are most
+        /// of a no-op build's time); null for a video this build does not check.
+        /// </summary>
+        public FileInfo?[] Stat(IReadOnlyList<ParsedLine> lines)
+        {
+            var videos = new FileInfo?[lines.Count];
+            Parallel.For(0, lines.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) }, i =>
+            {
+                string? video = lines[i].Video;
+                if (video is null || (checkExists is not null && !checkExists(video))) return;
+                var info = new FileInfo(Path.Combine(root, video));
+                _ = info.Exists; // the stat, now; the FileInfo keeps what it found
+                videos[i] = info;
+            });
+            return videos;
+        }
+
+        /// <param name="video">The line's video with its status already read (<see cref="Stat"/>), if it was.</param>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public void Add(ParsedLine parsed, FileInfo? video = null)
+        {
+            if (parsed.Video is null) return;
+            void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, parsed.Line, col, message));
+            string videoPath = Path.Combine(root, parsed.Video);
+            bool found = true;
+            if (checkExists is null || checkExists(parsed.Video))
+            {
+                // One stat serves the checks here and the content hash's cache later (a plain file);
+                // a link or anything else takes the general path.
+                video ??= new FileInfo(videoPath);
+                if (!EpisodePath.IsPlainFile(video) && !File.Exists(videoPath))
+                {
+                    Error(DiagnosticCodes.AnnotationVideoNotFound, parsed.VideoColumn, $"Video not found: expected a file at '{videoPath}'.");
+                    found = false;
+                }
+                else if (!_inside.StaysInside(video))
+                {
+                    Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, parsed.VideoColumn, $"'{parsed.Video}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
+                    found = false;
+                }
+            }
+            if (!found || parsed.Texts is null) return;
+            var entry = new AnnotationEntry(parsed.Line, parsed.Video, videoPath, parsed.Texts, parsed.Starts!, parsed.Ends!)
+            {
+                VideoStamp = video is not null && EpisodePath.IsPlainFile(video) ? (video.Length, video.LastWriteTimeUtc.Ticks) : null,
+            };
+            if (_seenVideos.TryGetValue(entry.Video, out int first))
+            {
+                Error(DiagnosticCodes.AnnotationDuplicateVideo, 1, $"Video '{entry.Video}' is annotated twice: expected one line per video, found another on line {first}.");
+                return;
+            }
+            if (_seenOutputs.TryGetValue(entry.LatentRelativePath, out int other))
+            {
+                Error(DiagnosticCodes.AnnotationDuplicateOutput, 1, $"Video '{entry.Video}' would write '{entry.LatentRelativePath}', which line {other}'s video also writes: video names must differ by more than their extension.");
+                return;
+            }
+            _seenVideos[entry.Video] = parsed.Line;
+            _seenOutputs[entry.LatentRelativePath] = parsed.Line;
+            entries.Add(entry);
+        }
+    }
+
+    /// <summary>
+    /// A line's own checks (no file system): the normalised video name when the line gives a usable
+    /// one, and its texts and flags when the line has no error.
+    /// </summary>
+    static ParsedLine Parse(string file, JsonLineObject line, List<Diagnostic> diagnostics)
     {
         int lineNumber = line.Line;
         void Error(string code, int col, string message) => diagnostics.Add(Diagnostic.Error(code, file, lineNumber, col, message));
@@ -125,24 +204,17 @@ public static partial class AnnotationReader
                     Error(DiagnosticCodes.AnnotationExtraText, t.NameColumn, $"Unexpected \"text_{i}\": the flag arrays have {count} entries, so only text_0..text_{count - 1} are expected.");
         }
 
-        string? videoPath = null;
+        string? normalisedName = null;
         if (videoName is not null)
         {
             var (normalised, problem) = EpisodePath.Normalise(videoName);
             if (problem is not null) Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, videoColumn, problem);
-            else
-            {
-                videoName = normalised;
-                videoPath = Path.Combine(root, normalised!);
-                if ((checkExists is null || checkExists(videoName!)) && !File.Exists(videoPath))
-                    Error(DiagnosticCodes.AnnotationVideoNotFound, videoColumn, $"Video not found: expected a file at '{videoPath}'.");
-                else if ((checkExists is null || checkExists(videoName!)) && !EpisodePath.StaysInside(root, videoPath))
-                    Error(DiagnosticCodes.AnnotationPathOutsideEpisodeDir, videoColumn, $"'{videoName}' resolves (through a symbolic link) to '{EpisodePath.Resolve(videoPath)}', outside EpisodeDir '{root}'.");
-            }
+            else normalisedName = normalised;
         }
 
-        if (diagnostics.Count != errorsBefore || n is null || videoPath is null) return null;
-        return new AnnotationEntry(lineNumber, videoName!, videoPath, textValues, starts!, ends!);
+        bool valid = diagnostics.Count == errorsBefore && n is not null && normalisedName is not null;
+        return new ParsedLine(lineNumber, normalisedName, videoColumn,
+            valid ? textValues.ToArray() : null, valid ? starts : null, valid ? ends : null);
     }
 
     static bool[]? ReadFlags(JsonLineProperty? p, string name, Action<string, int, string> error)

@@ -20,6 +20,8 @@ public sealed class DatasetPlan
     public required IReadOnlyList<PlannedLatent> Latents { get; init; }
     public required IReadOnlyList<PlannedText> Texts { get; init; }
     public required IReadOnlyList<PlannedManifest> Manifests { get; init; }
+    /// <summary>Where planning spent its time, for the build log at detailed verbosity ("annotations 0.41 s, ...").</summary>
+    public string Timings { get; init; } = "";
 
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
 
@@ -27,11 +29,30 @@ public sealed class DatasetPlan
     public bool ModelsUsable => !Diagnostics.Any(d => d.Code is DiagnosticCodes.ModelFolderMissing or DiagnosticCodes.NoModelNamed or DiagnosticCodes.DeviceUnusable);
 
     /// <summary>The freshness decision for latents, made once per build: those that do not record their key now.</summary>
-    public List<PlannedLatent> StaleLatents(FileStampCache outputKeys) =>
-        Latents.Where(l => !OutputState.IsFresh(l.OutputPath, l.Key, outputKeys)).ToList();
+    public List<PlannedLatent> StaleLatents(FileStampCache outputKeys)
+    {
+        // One stat per latent, on both cores: the stats are most of a no-op build's time.
+        var fresh = new bool[Latents.Count];
+        Parallel.For(0, Latents.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) },
+            i => fresh[i] = OutputState.IsFresh(Latents[i].OutputPath, Latents[i].Key, outputKeys));
+        return Latents.Where((_, i) => !fresh[i]).ToList();
+    }
 
-    /// <summary>The freshness decision for text embeddings: content-addressed (the key is in the path), so a missing file is a stale one.</summary>
-    public List<PlannedText> StaleTexts() => Texts.Where(t => !File.Exists(t.OutputPath)).ToList();
+    /// <summary>
+    /// The freshness decision for text embeddings: content-addressed (the key is in the path), so a
+    /// missing file is a stale one. The text folders are listed once instead of asking for each file
+    /// (a few hundred folder reads instead of one stat per text); a file the listing did not show is
+    /// asked for itself, so the answer is File.Exists's.
+    /// </summary>
+    public List<PlannedText> StaleTexts()
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        string folder = Path.Combine(Settings.DatasetDir, "text");
+        if (Texts.Count > 0 && Directory.Exists(folder))
+            try { listed.UnionWith(Directory.EnumerateFiles(folder, "*.pt", SearchOption.AllDirectories)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { listed.Clear(); }
+        return Texts.Where(t => !listed.Contains(t.OutputPath) && !File.Exists(t.OutputPath)).ToList();
+    }
 
     public static string TextRelativePath(string key) => $"text/{key[..2]}/{key}.pt";
 
@@ -60,10 +81,14 @@ public sealed class DatasetPlan
 
     /// <param name="s">The settings, paths absolute (<see cref="DatasetSettings.MakeAbsolute"/>).</param>
     /// <param name="visibleGpus">GPUs this build may use (<see cref="ComputeDevice.VisibleGpus"/>).</param>
+    /// <param name="parsedAnnotations">Where the parsed annotation lines are remembered between builds (none: parse every time).</param>
     /// <param name="annotations">The annotations when they are not to be read from <see cref="DatasetSettings.AnnotationSource"/> (planned from the scene file).</param>
-    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus, AnnotationSet? annotations = null)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static DatasetPlan Create(DatasetSettings s, FileStampCache contentHashes, string projectFile, int visibleGpus, AnnotationParseCache? parsedAnnotations = null, AnnotationSet? annotations = null)
     {
-        annotations ??= AnnotationReader.Read(s.AnnotationSource, s.EpisodeDir, s.Shard.IsPart ? s.Shard.Owns : null);
+        var timer = new PhaseTimer();
+        annotations ??= AnnotationReader.Read(s.AnnotationSource, s.EpisodeDir, s.Shard.IsPart ? s.Shard.Owns : null, parsedAnnotations);
+        timer.Done("annotations");
         var diagnostics = new List<Diagnostic>(annotations.Diagnostics);
         var modelProblems = CheckModels(s, projectFile);
         s = s with { TorchDevice = ComputeDevice.Resolve(s.TorchDevice, s.VideoDatasetCuda, visibleGpus, projectFile, out var deviceError) };
@@ -86,10 +111,18 @@ public sealed class DatasetPlan
         // no manifest.
         var shard = s.Shard;
         var entries = annotations.Entries;
-        // Content hashes of the videos (cached by size and time; the first build reads them, in parallel).
-        var videoHashes = new string[entries.Count];
-        Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) },
-            i => videoHashes[i] = shard.Owns(entries[i].Video) ? contentHashes.Get(entries[i].VideoPath, FileStampCache.Sha256OfFile) : "");
+        // The shard's own latents, in parallel: content hashes of the videos (cached by size and time;
+        // the first build reads them) and the keys made from them.
+        var planned = new PlannedLatent?[entries.Count];
+        Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(4, Environment.ProcessorCount) }, i =>
+        {
+            var e = entries[i];
+            if (!shard.Owns(e.Video)) return;
+            string hash = e.VideoStamp is { } stamp ? contentHashes.Get(e.VideoPath, stamp, FileStampCache.Sha256OfFile)
+                : contentHashes.Get(e.VideoPath, FileStampCache.Sha256OfFile);
+            planned[i] = new PlannedLatent(e, Path.Combine(s.DatasetDir, e.LatentRelativePath), e.LatentRelativePath, Recipes.Key(latentRecipe, hash), hash);
+        });
+        timer.Done("recipes, input hashes and latent keys");
 
         var latents = new List<PlannedLatent>(entries.Count);
         var texts = new Dictionary<string, PlannedText>(StringComparer.Ordinal);
@@ -99,14 +132,11 @@ public sealed class DatasetPlan
         {
             var e = entries[i];
             string rel = e.LatentRelativePath;
-            if (shard.Owns(e.Video))
-            {
-                string key = Recipes.Key(latentRecipe, videoHashes[i]);
-                latents.Add(new PlannedLatent(e, Path.Combine(s.DatasetDir, rel), rel, key, videoHashes[i]));
-            }
+            if (planned[i] is { } latent) latents.Add(latent);
             var textPaths = new List<string>(e.Segments);
-            foreach (string encoded in e.EncodedTexts())
+            for (int segment = 0; segment < e.Segments; segment++)
             {
+                string encoded = e.EncodedText(segment);
                 if (!texts.TryGetValue(encoded, out var t))
                 {
                     if (notOwned.Contains(encoded)) continue;
@@ -125,12 +155,13 @@ public sealed class DatasetPlan
 
         var manifests = manifestLines.Select(kv => new PlannedManifest(kv.Key,
             Path.Combine(s.DatasetDir, ManifestWriter.FileName(kv.Key)), kv.Value)).ToList();
+        timer.Done("text keys and manifests");
 
         return new DatasetPlan
         {
             Settings = s, Annotations = annotations, Diagnostics = diagnostics,
             LatentRecipe = latentRecipe, TextRecipe = textRecipe,
-            Latents = latents, Texts = texts.Values.ToList(), Manifests = manifests,
+            Latents = latents, Texts = texts.Values.ToList(), Manifests = manifests, Timings = timer.ToString(),
         };
     }
 }

@@ -14,12 +14,14 @@ public static class OutputState
     /// The key the file records; null when it is missing or not intact. A file not seen before, or
     /// changed since, is read whole and its checksums verified, so a damaged output is rebuilt.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static string? RecordedKey(string path, FileStampCache keys)
     {
-        if (!File.Exists(path)) return null;
+        var info = new FileInfo(path); // one stat: whether it exists, and its size and time for the cache
+        if (!info.Exists) return null;
         try
         {
-            return keys.Get(path, p => TorchTensorFile.Read(p).Metadata.TryGetValue("key", out var k) ? k : "");
+            return keys.Get(path, (info.Length, info.LastWriteTimeUtc.Ticks), p => TorchTensorFile.Read(p).Metadata.TryGetValue("key", out var k) ? k : "");
         }
         catch (Exception e) when (e is InvalidDataException or IOException) { return null; }
     }

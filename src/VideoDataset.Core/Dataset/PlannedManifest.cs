@@ -7,6 +7,11 @@ public sealed record PlannedManifest(int Seconds, string OutputPath, IReadOnlyLi
     public string Content => ManifestWriter.Render(Lines);
 
     /// <summary>The manifest of the lines whose outputs all exist (a failed video is left out, not faked).</summary>
-    public string ContentOfBuilt(string datasetDir) => ManifestWriter.Render(Lines.Where(l =>
-        File.Exists(Path.Combine(datasetDir, l.VidEmb)) && l.TextChunkEmb.All(t => File.Exists(Path.Combine(datasetDir, t)))));
+    public string ContentOfBuilt(string datasetDir) => ContentOfBuilt(relative => File.Exists(Path.Combine(datasetDir, relative)));
+
+    /// <param name="exists">Whether an output exists, by its path relative to DatasetDir (a build knows most answers from its freshness decision).</param>
+    public string ContentOfBuilt(Func<string, bool> exists) => ManifestWriter.Render(BuiltLines(exists));
+
+    /// <summary>The lines whose outputs all exist, by <paramref name="exists"/> (see <see cref="ContentOfBuilt(Func{string, bool})"/>).</summary>
+    public IEnumerable<ManifestLine> BuiltLines(Func<string, bool> exists) => Lines.Where(l => exists(l.VidEmb) && l.TextChunkEmb.All(exists));
 }

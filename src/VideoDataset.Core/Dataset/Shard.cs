@@ -31,10 +31,17 @@ public readonly record struct Shard(int Index, int Count)
     /// The shard an identity belongs to: the first 8 bytes of SHA-256 of its UTF-8 text, big-endian,
     /// mod <paramref name="count"/>. Stable across machines, runtimes and releases (never string.GetHashCode).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int Of(string identity, int count)
     {
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(identity), digest);
+        int most = Encoding.UTF8.GetMaxByteCount(identity.Length);
+        if (most > 1024) SHA256.HashData(Encoding.UTF8.GetBytes(identity), digest);
+        else
+        {
+            Span<byte> bytes = stackalloc byte[1024];
+            SHA256.HashData(bytes[..Encoding.UTF8.GetBytes(identity, bytes)], digest);
+        }
         return (int)(BinaryPrimitives.ReadUInt64BigEndian(digest) % (ulong)count);
     }
 

@@ -96,6 +96,26 @@ public static class AtomicFile
         return true;
     }
 
+    /// <summary>Whether <paramref name="path"/> exists and holds exactly <paramref name="bytes"/> (read in pieces, so a large file makes no large array).</summary>
+    public static bool Holds(string path, ReadOnlySpan<byte> bytes)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length != bytes.Length) return false;
+        byte[] piece = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            for (int done = 0; done < bytes.Length;)
+            {
+                int n = stream.Read(piece, 0, Math.Min(piece.Length, bytes.Length - done));
+                if (n == 0 || !piece.AsSpan(0, n).SequenceEqual(bytes.Slice(done, n))) return false;
+                done += n;
+            }
+            return stream.Read(piece, 0, 1) == 0;
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(piece); }
+    }
+
     static void MoveWithRetries(string source, string destination)
     {
         for (int attempt = 0; ; attempt++)

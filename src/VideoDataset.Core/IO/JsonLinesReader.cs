@@ -21,15 +21,11 @@ public static class JsonLinesReader
     /// go to <paramref name="diagnostics"/>.
     /// </summary>
     public static IEnumerable<JsonLineObject> Read(string file, JsonLineFormat format, List<Diagnostic> diagnostics) =>
-        Read(file, () => File.ReadAllBytes(file), format, diagnostics);
+        Read(file, File.ReadAllBytes(file), format, diagnostics);
 
-    /// <summary>The same for content not (yet) in a file; <paramref name="file"/> only names it in messages.</summary>
-    public static IEnumerable<JsonLineObject> Read(string file, byte[] content, JsonLineFormat format, List<Diagnostic> diagnostics) =>
-        Read(file, () => content, format, diagnostics);
-
-    static IEnumerable<JsonLineObject> Read(string file, Func<byte[]> read, JsonLineFormat format, List<Diagnostic> diagnostics)
+    /// <summary>The same, for the file's <paramref name="bytes"/> already read (diagnostics name <paramref name="file"/>).</summary>
+    public static IEnumerable<JsonLineObject> Read(string file, byte[] bytes, JsonLineFormat format, List<Diagnostic> diagnostics)
     {
-        byte[] bytes = read();
         int lineNumber = 0, start = HasBom(bytes) ? 3 : 0;
         while (start <= bytes.Length)
         {

@@ -40,7 +40,22 @@ public static class Recipes
         $"videodataset-text/{TextEncoderVersion}\nt5={t5Identity}\ntokenizer={tokenizerIdentity}\nmaxlen={maxLength}\nnumerics={numerics}\n";
 
     /// <summary>The key of one output: its stage recipe and its input's identity.</summary>
-    public static string Key(string recipe, string input) => Sha256Hex(recipe + "input=" + input + "\n");
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static string Key(string recipe, string input)
+    {
+        // The UTF-8 of recipe + "input=" + input + "\n", hashed without building the string: a plan makes one key per video and per distinct text.
+        int most = Encoding.UTF8.GetMaxByteCount(recipe.Length + input.Length + 7);
+        byte[]? rented = most > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(most) : null;
+        Span<byte> bytes = rented ?? stackalloc byte[2048];
+        int n = Encoding.UTF8.GetBytes(recipe, bytes);
+        n += Encoding.UTF8.GetBytes("input=", bytes[n..]);
+        n += Encoding.UTF8.GetBytes(input, bytes[n..]);
+        bytes[n++] = (byte)'\n';
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(bytes[..n], digest);
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        return Convert.ToHexStringLower(digest);
+    }
 
     public static string Sha256Hex(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
 }
