@@ -178,7 +178,9 @@ static double[] Times(string output, int skip)
 }
 
 // "system", or the folder of the libblas.so.3 the reference runs with.
-static string BlasName(string blas) => blas == "system" ? "Debian's reference BLAS" : $"the libblas.so.3 of {blas}";
+static string BlasName(string blas) =>
+    blas == "system" ? "Debian's reference BLAS (libblas3)"
+    : Directory.GetFiles(blas, "libopenblas*").Length > 0 ? "OpenBLAS" : $"the libblas.so.3 of {blas}";
 
 static double RssMiB(string field) =>
     File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field, StringComparison.Ordinal))
