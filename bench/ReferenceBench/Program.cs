@@ -125,7 +125,9 @@ try
         Console.WriteLine($"  ours T5: {string.Join(" ", ours.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, peak RSS {oursPeakMiB:F0} MiB");
         // Float32 weights take twice the BF16 files' bytes.
         bool runConverted = t5Converted == "yes" || (t5Converted == "auto" && 2 * weightBytes <= 10e9);
-        if (!runConverted) Console.WriteLine($"  PyTorch T5 --converted skipped: float32 weights would take {2 * weightBytes / 1e9:F1} GB");
+        if (!runConverted)
+            Console.WriteLine(t5Converted == "no" ? "  PyTorch T5 --converted skipped (--t5-converted no)"
+                : $"  PyTorch T5 --converted skipped: float32 weights would take {2 * weightBytes / 1e9:F1} GB");
         foreach (string blas in blases)
         foreach (bool converted in runConverted ? new[] { false, true } : new[] { false })
         {
