@@ -112,7 +112,7 @@ public static class ModelWeights
     public static Tensor Linear(Linear layer, Tensor input)
     {
         if (layer.weight.dtype == input.dtype) return layer.forward(input);
-        using var w = Use(layer.weight, input.dtype);
+        using var w = WeightUpcastBuffer.Upcast(layer.weight, input.dtype) ?? Use(layer.weight, input.dtype);
         using var b = layer.bias is { } bias ? Use(bias, input.dtype) : null;
         return nn.functional.linear(input, w, b);
     }

@@ -8,11 +8,14 @@ Usage:
   t5_reference.py encode MODEL_DIR IDS_JSON OUT_F32 [--time N] [--threads T] [--converted]
       ids: [[...], ...] equal lengths; writes [B, L, d] float32 LE. --time N encodes N times and prints
       "TIME <seconds of each run>" (the forward pass only, not loading); --threads sets torch's threads (default 1);
-      --converted converts every weight to float32 once at load instead of at each use.
+      --converted converts every weight to float32 once at load instead of at each use. With --time it also prints
+      "BLAS <library files>" and "PEAK_RSS_KB <the process's peak resident memory>".
   t5_reference.py buckets NUM_BUCKETS MAX_DISTANCE LO HI   prints JSON buckets for offsets LO..HI (key - query)
 """
 import json
 import math
+import os
+import resource
 import struct
 import sys
 import time
@@ -48,7 +51,6 @@ def read_safetensors(path):
 
 
 def load_weights(model_dir):
-    import os
     single = os.path.join(model_dir, "model.safetensors")
     if os.path.exists(single):
         return Float32Weights(read_safetensors(single))
@@ -116,6 +118,13 @@ def encode(cfg, w, ids):
     return rms_norm(x, w["encoder.final_layer_norm.weight"], eps)
 
 
+def blas_library():
+    """The BLAS this process loaded (torch's matmuls go through it; Debian's default is the unoptimised reference BLAS)."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "blas" in line.rsplit("/", 1)[-1]}
+    return " ".join(sorted(os.path.realpath(p) for p in paths)) or "none"
+
+
 def main():
     args = sys.argv[1:]
     options = {}
@@ -149,6 +158,8 @@ def main():
                 times.append(time.perf_counter() - start)
         if "--time" in options:
             print("TIME %s" % " ".join("%.6f" % t for t in times), flush=True)
+            print("BLAS %s" % blas_library(), flush=True)
+            print("PEAK_RSS_KB %d" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
         with open(out_path, "wb") as f:
             f.write(out.numpy().astype("<f4").tobytes())
     else:

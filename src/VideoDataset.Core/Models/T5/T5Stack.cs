@@ -30,6 +30,7 @@ public sealed class T5Stack : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = torch.NewDisposeScope();
+        using var upcastBuffer = WeightUpcastBuffer.Begin(); // every block's BF16 weights upcast into one buffer
         var hidden = _embedTokens.forward(inputIds).to(_computeType); // a lookup: upcasting after it is exact
         Tensor? positionBias = null; // computed by block 0, reused by all later blocks
         foreach (var b in block)
