@@ -15,6 +15,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
+using TorchSharp.Modules;
 using VideoDataset.Core.Models.T5;
 using VideoDataset.Core.Models.Vae;
 using VideoDataset.Core.Tensors;
@@ -31,6 +32,8 @@ int length = int.Parse(Option("--length", "498"));
 int repeats = int.Parse(Option("--repeats", "2"));
 if (Option("--threads", "") is { Length: > 0 } t) set_num_threads(int.Parse(t));
 int threads = get_num_threads();
+if (Option("--slice-above", "") is { Length: > 0 } above) CogVideoXCausalConv3d.SliceAboveBytes = long.Parse(above);
+if (Option("--slice-bytes", "") is { Length: > 0 } sliceBytes) CogVideoXCausalConv3d.RowSliceBytes = long.Parse(sliceBytes);
 
 string repo = FindRepo();
 string python = Path.Combine(repo, "tests/VideoDataset.Tests/python");
@@ -79,6 +82,145 @@ try
             rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk} | {ours.Min():F2} s | {theirs.Min():F2} s | **{ours.Min() / theirs.Min():F2}x** (target <= 0.70) | {agreement} | {load} / {loadTheirs} |");
             Console.WriteLine(rows[^1]);
         }
+    }
+    if (models.Contains("ops"))
+    {
+        using var _ = no_grad();
+        manual_seed(0);
+        foreach (var (c, T, H, W) in new[] { (128L, 17L, 64L, 96L), (256L, 9L, 32L, 48L), (256L, 5L, 16L, 24L), (512L, 5L, 8L, 12L) })
+        {
+            using var x = randn(new long[] { 1, c, T, H, W });
+            using var xp = randn(new long[] { 1, c, T + 2, H, W });
+            using var w = randn(new long[] { c, c, 3, 3, 3 }).mul_(0.01);
+            using var b = randn(new long[] { c });
+            using var wb = w.to(ScalarType.BFloat16);
+            using var ones = torch.ones(c); using var zeros = torch.zeros(c);
+            Op($"conv3d c{c} T{T} {H}x{W}", () => nn.functional.conv3d(xp, w, b, padding: new long[] { 0, 1, 1 }));
+            using var xpl = xp.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
+            using var wl = w.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
+            using (var y0 = nn.functional.conv3d(xp, w, b, padding: new long[] { 0, 1, 1 }))
+            using (var y1 = nn.functional.conv3d(xpl, w, b, padding: new long[] { 0, 1, 1 }))
+            using (var y2 = nn.functional.conv3d(xpl, wl, b, padding: new long[] { 0, 1, 1 }))
+                Console.WriteLine($"channels-last equal: x {y0.equal(y1)} x+w {y0.equal(y2)}; out strides [{string.Join(",", y2.stride())}] max diff {y0.sub(y2).abs().max().item<float>()}");
+            Op($"conv3d CL x", () => nn.functional.conv3d(xpl, w, b, padding: new long[] { 0, 1, 1 }));
+            Op($"conv3d CL x+w", () => nn.functional.conv3d(xpl, wl, b, padding: new long[] { 0, 1, 1 }));
+            Op("group_norm", () => nn.functional.group_norm(x, 32, ones, zeros, 1e-6));
+            Op("silu", () => nn.functional.silu(x));
+            Op("cat pad", () => { using var f = x.narrow(2, 0, 1); return cat(new[] { f, f, x }, 2); });
+            Op("upcast w", () => wb.to(ScalarType.Float32));
+        }
+    }
+    if (models.Contains("mem"))
+    {
+        using var _ = no_grad();
+        // Peak RSS above the live tensors, per operation, on a mid-size activation.
+        using var x = randn(new long[] { 1, 128, 17, 120, 180 });
+        using var w = randn(new long[] { 128, 128, 3, 3, 3 }).mul_(0.01);
+        using var b = randn(new long[] { 128 });
+        using var ones = torch.ones(128); using var zeros = torch.zeros(128);
+        double a = x.NumberOfElements * 4 / 1048576.0;
+        Console.WriteLine($"A = {a:F1} MiB");
+        Mem("conv3d (x padded: 19 frames)", a, () => { using var f = x.narrow(2, 0, 1); using var p = cat(new[] { f, f, x }, 2); return nn.functional.conv3d(p, w, b, padding: new long[] { 0, 1, 1 }); });
+        Mem("cat pad", a, () => { using var f = x.narrow(2, 0, 1); return cat(new[] { f, f, x }, 2); });
+        Mem("group_norm", a, () => nn.functional.group_norm(x, 32, ones, zeros, 1e-6));
+        Mem("silu_ (after clone)", a, () => x.clone().silu_());
+        using (var cconv = new CogVideoXCausalConv3d(128, 128))
+        {
+            Mem("causal conv 128 (first chunk)", a, () => cconv.forward(x));
+            Last!.Dispose();
+            Mem("causal conv 128 (next chunk)", a, () => cconv.forward(x));
+            Last!.Dispose();
+        }
+        using (var block = new CogVideoXResnetBlock3D(128, 128, 32, 1e-6))
+        {
+            block.eval();
+            Mem("resnet block 128", a, () => { var y = block.forward(x); return y; });
+        }
+        using (var block = new CogVideoXResnetBlock3D(128, 256, 32, 1e-6))
+        {
+            block.eval();
+            Mem("resnet block 128->256", a, () => { var y = block.forward(x); return y; });
+        }
+        using (var down = new CogVideoXDownsample3D(128, 128, true))
+            Mem("downsample", a, () => down.forward(x));
+        string vaeDir = Path.Combine(dir, "vae");
+        RealSizeModels.WriteCogVideoX5bVae(vaeDir);
+        using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+        using var video = rand(new long[] { 1, 3, 17, 120, 180 }).mul(2).sub(1);
+        Tensor h = video.alias();
+        foreach (var (name, m) in encoder.named_children())
+        {
+            if (m is ModuleList<CogVideoXDownBlock3D> blocks)
+            {
+                for (int i = 0; i < blocks.Count; i++) { var input = h; Mem($"down_blocks.{i}", a, () => blocks[i].forward(input)); h = Last!; input.Dispose(); }
+                continue;
+            }
+            if (name == "norm_out") { var input = h; Mem("norm_out+silu", a, () => nn.functional.group_norm(input, 32, null, null, 1e-6).silu_()); h = Last!; input.Dispose(); continue; }
+            { var input = h; Mem(name, a, () => ((nn.Module<Tensor, Tensor>)m).forward(input)); h = Last!; input.Dispose(); }
+        }
+        encoder.ResetCache();
+        Mem("whole chunk (forward)", a, () => encoder.forward(video));
+        Last!.Dispose();
+    }
+    if (models.Contains("slices"))
+    {
+        // CogVideoXCausalConv3d in bands of rows against one call, bit for bit, at --vae-sizes, --frames input frames
+        // (18 and 19 padded frames are the shapes of window 16), each of --band-rows (the band height it asks for).
+        using var _ = no_grad();
+        long[] bandRows = Option("--band-rows", "16,19,24,37").Split(',').Select(long.Parse).ToArray();
+        foreach (string size in vaeSizes)
+        {
+            int[] wh = size.Split('x').Select(int.Parse).ToArray();
+            manual_seed(1);
+            using var conv = new CogVideoXCausalConv3d(128, 128);
+            using var x = randn(new long[] { 1, 128, frames, wh[1], wh[0] });
+            long padded = 128L * (frames + 2) * wh[0] * wh[1] * 4;
+            string hash;
+            var sw = Stopwatch.StartNew();
+            CogVideoXCausalConv3d.SliceAboveBytes = long.MaxValue;
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            long before = Kib("VmRSS:");
+            using (var whole = conv.forward(x))
+                hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(whole.bytes));
+            Console.WriteLine($"{size} {frames} frames, one call: {hash[..16]} ({sw.Elapsed.TotalSeconds:F1} s, peak {(Kib("VmHWM:") - before) / 1024} MiB above the input)");
+            foreach (long askRows in bandRows)
+            {
+                conv.ResetCache();
+                CogVideoXCausalConv3d.SliceAboveBytes = 0;
+                CogVideoXCausalConv3d.MinBandRows = askRows;
+                CogVideoXCausalConv3d.RowSliceBytes = padded / (wh[1] / askRows);
+                sw.Restart();
+                File.WriteAllText("/proc/self/clear_refs", "5");
+                before = Kib("VmRSS:");
+                using var banded = conv.forward(x);
+                string h = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(banded.bytes));
+                Console.WriteLine($"{size} {frames} frames, bands of {wh[1] / (wh[1] / askRows)}+ rows: {h[..16]} {(h == hash ? "SAME" : "DIFFERENT")} ({sw.Elapsed.TotalSeconds:F1} s, peak {(Kib("VmHWM:") - before) / 1024} MiB above the input)");
+            }
+        }
+    }
+    if (models.Contains("hash"))
+    {
+        // The encoder's output bits at real widths, to compare builds: SHA-256 of the float32 latents.
+        string vaeDir = Path.Combine(dir, "vae");
+        RealSizeModels.WriteCogVideoX5bVae(vaeDir);
+        using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+        foreach (string size in vaeSizes)
+        {
+            int[] wh = size.Split('x').Select(int.Parse).ToArray();
+            manual_seed(2024);
+            using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
+            var sw = Stopwatch.StartNew();
+            using var latent = encoder.Encode(video, chunk);
+            string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(latent.contiguous().bytes));
+            Console.WriteLine($"HASH {size} {frames} frames chunk {chunk}: {hash} ({sw.Elapsed.TotalSeconds:F1} s, peak RSS {Kib("VmHWM:") / 1024} MiB)");
+        }
+    }
+    if (models.Contains("same"))
+    {
+        var t0 = randn(new long[] { 4 });
+        var t1 = t0.silu_();
+        var t2 = t0.add_(t1);
+        Console.WriteLine($"silu_ returns this: {ReferenceEquals(t0, t1)}; add_ returns this: {ReferenceEquals(t0, t2)}");
     }
     if (models.Contains("t5"))
     {
@@ -152,6 +294,28 @@ static double[] Times(string output, int skip)
     return line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1 + skip).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 }
 
+static void Op(string name, Func<Tensor> f)
+{
+    f().Dispose();
+    double best = double.MaxValue;
+    for (int i = 0; i < 3; i++) { var sw = Stopwatch.StartNew(); f().Dispose(); best = Math.Min(best, sw.Elapsed.TotalMilliseconds); }
+    Console.WriteLine($"{name,-40} {best,8:F1} ms");
+}
+
+static void Mem(string name, double a, Func<Tensor> f)
+{
+    File.WriteAllText("/proc/self/clear_refs", "5");
+    double before = Kib("VmRSS:") / 1024.0;
+    var y = f();
+    Last = y;
+    double peak = Kib("VmHWM:") / 1024.0, after = Kib("VmRSS:") / 1024.0;
+    GC.Collect(); GC.WaitForPendingFinalizers();
+    double collected = Kib("VmRSS:") / 1024.0;
+    Console.WriteLine($"{name,-40} peak above before {peak - before,8:F0} MiB ({(peak - before) / a:F2} A), result {after - before:F0} MiB, after GC {collected - before:F0} MiB");
+}
+
+static long Kib(string key) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+
 static string RunPython(string script, params string[] arguments)
 {
     var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -172,3 +336,5 @@ string Option(string name, string fallback)
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+partial class Program { static Tensor? Last; }

@@ -28,8 +28,10 @@ public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
         long b = halved.shape[0], c = halved.shape[1], t = halved.shape[2], h = halved.shape[3], w = halved.shape[4];
         Tensor y;
         // Fold time into the batch for the per-frame 2D convolution.
+        // Every view is disposed at once: an undisposed one keeps its storage alive until a GC.
         using (var padded = nn.functional.pad(halved, new long[] { 0, 1, 0, 1 }))
-        using (var frames = padded.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1))
+        using (var timeFirst = padded.permute(0, 2, 1, 3, 4))
+        using (var frames = timeFirst.reshape(b * t, c, h + 1, w + 1))
             y = ModelWeights.Conv(conv, frames);
         using (y)
         using (var unfolded = y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]))
