@@ -112,41 +112,30 @@ try
     }
     if (models.Contains("mem"))
     {
+        // Peak RSS of each part of the encoder on one first chunk (--frames) at the first of --vae-sizes, in units of
+        // A, one 128-channel float32 activation of that chunk at full resolution.
         using var _ = no_grad();
-        // Peak RSS above the live tensors, per operation, on a mid-size activation.
-        using var x = randn(new long[] { 1, 128, 17, 120, 180 });
-        using var w = randn(new long[] { 128, 128, 3, 3, 3 }).mul_(0.01);
-        using var b = randn(new long[] { 128 });
-        using var ones = torch.ones(128); using var zeros = torch.zeros(128);
-        double a = x.NumberOfElements * 4 / 1048576.0;
+        int[] wh = vaeSizes[0].Split('x').Select(int.Parse).ToArray();
+        double a = 128.0 * frames * wh[0] * wh[1] * 4 / 1048576.0;
         Console.WriteLine($"A = {a:F1} MiB");
-        Mem("conv3d (x padded: 19 frames)", a, () => { using var f = x.narrow(2, 0, 1); using var p = cat(new[] { f, f, x }, 2); return nn.functional.conv3d(p, w, b, padding: new long[] { 0, 1, 1 }); });
-        Mem("cat pad", a, () => { using var f = x.narrow(2, 0, 1); return cat(new[] { f, f, x }, 2); });
-        Mem("group_norm", a, () => nn.functional.group_norm(x, 32, ones, zeros, 1e-6));
-        Mem("silu_ (after clone)", a, () => x.clone().silu_());
-        using (var cconv = new CogVideoXCausalConv3d(128, 128))
+        if (Option("--parts", "") == "blocks")
         {
-            Mem("causal conv 128 (first chunk)", a, () => cconv.forward(x));
-            Last!.Dispose();
-            Mem("causal conv 128 (next chunk)", a, () => cconv.forward(x));
-            Last!.Dispose();
-        }
-        using (var block = new CogVideoXResnetBlock3D(128, 128, 32, 1e-6))
-        {
+            using var x = randn(new long[] { 1, 128, frames, wh[1], wh[0] });
+            using var block = new CogVideoXResnetBlock3D(128, 128, 32, 1e-6);
             block.eval();
-            Mem("resnet block 128", a, () => { var y = block.forward(x); return y; });
-        }
-        using (var block = new CogVideoXResnetBlock3D(128, 256, 32, 1e-6))
-        {
-            block.eval();
-            Mem("resnet block 128->256", a, () => { var y = block.forward(x); return y; });
-        }
-        using (var down = new CogVideoXDownsample3D(128, 128, true))
+            Mem("resnet block 128, first chunk", a, () => block.forward(x));
+            Last!.Dispose();
+            Mem("resnet block 128, next chunk", a, () => block.forward(x));
+            Last!.Dispose();
+            using var down = new CogVideoXDownsample3D(128, 128, true);
             Mem("downsample", a, () => down.forward(x));
+            Last!.Dispose();
+            return 0;
+        }
         string vaeDir = Path.Combine(dir, "vae");
         RealSizeModels.WriteCogVideoX5bVae(vaeDir);
         using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
-        using var video = rand(new long[] { 1, 3, 17, 120, 180 }).mul(2).sub(1);
+        using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
         Tensor h = video.alias();
         foreach (var (name, m) in encoder.named_children())
         {

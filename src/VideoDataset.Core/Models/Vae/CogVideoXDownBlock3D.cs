@@ -26,7 +26,7 @@ public sealed class CogVideoXDownBlock3D : nn.Module<Tensor, Tensor>
         var h = resnets[0].forward(input);
         foreach (var resnet in resnets.Skip(1)) { var next = resnet.forward(h); h.Dispose(); h = next; }
         if (downsamplers is not null)
-            foreach (var down in downsamplers) { var next = down.forward(h); h.Dispose(); h = next; }
+            foreach (var down in downsamplers) h = down.Forward(h, consumeInput: true);
         return h;
     }
 }
