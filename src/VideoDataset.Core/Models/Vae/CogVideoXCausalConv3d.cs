@@ -39,6 +39,10 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// <summary>The fewest output rows of one band.</summary>
     internal static long MinBandRows { get; set; } = 16;
 
+    /// <summary>How many calls so far went through <see cref="ForwardInRowSlices"/> (for the tests).</summary>
+    internal static long BandedCalls => Interlocked.Read(ref _bandedCalls);
+    static long _bandedCalls;
+
     /// <summary>The frames the next chunk will be prefixed with, or null before the first chunk.</summary>
     internal Tensor? CachedFrames => _cache.Frames;
 
@@ -94,6 +98,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// </summary>
     Tensor ForwardInRowSlices(Tensor input, bool consumeInput, long paddedBytes)
     {
+        Interlocked.Increment(ref _bandedCalls);
         long padFrames = _timeKernel - 1;
         long frames = input.shape[2], height = input.shape[3];
         Tensor front;
