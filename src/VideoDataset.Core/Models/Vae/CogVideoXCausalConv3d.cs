@@ -27,7 +27,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Time-padded inputs larger than this many bytes are convolved in slices of rows (see <see cref="RowSliceBytes"/>):
+    /// Time-padded inputs larger than this many bytes are convolved on the CPU in bands of rows (see <see cref="RowSliceBytes"/>):
     /// at 720x480 the first level's activations are gigabytes, and one convolution call holds its padded input,
     /// oneDNN's reordered copies of input and output and the output, about four of them at once.
     /// </summary>
@@ -65,7 +65,8 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         }
         long padFrames = _timeKernel - 1;
         long paddedBytes = input.NumberOfElements / input.shape[2] * (input.shape[2] + padFrames) * input.ElementSize;
-        if (paddedBytes > SliceAboveBytes && input.shape[3] > 1)
+        // On the CPU only, where oneDNN's sums were checked to come out the same in bands; CUDA keeps one call.
+        if (paddedBytes > SliceAboveBytes && input.shape[3] > 1 && input.device_type == DeviceType.CPU)
             return ForwardInRowSlices(input, consumeInput, paddedBytes);
         Tensor padded;
         if (_cache.Frames is null)
