@@ -33,8 +33,8 @@ int length = int.Parse(Option("--length", "498"));
 int repeats = int.Parse(Option("--repeats", "2"));
 if (Option("--threads", "") is { Length: > 0 } t) set_num_threads(int.Parse(t));
 int threads = get_num_threads();
-if (Option("--slice-above", "") is { Length: > 0 } above) CogVideoXCausalConv3d.SliceAboveBytes = long.Parse(above);
-if (Option("--slice-bytes", "") is { Length: > 0 } sliceBytes) CogVideoXCausalConv3d.RowSliceBytes = long.Parse(sliceBytes);
+if (Option("--slice-above", "") is { Length: > 0 } above) CogVideoXCausalConv3d.BandAboveBytes = long.Parse(above);
+if (Option("--slice-bytes", "") is { Length: > 0 } sliceBytes) CogVideoXCausalConv3d.BandBytes = long.Parse(sliceBytes);
 
 string repo = FindRepo();
 string python = Path.Combine(repo, "tests/VideoDataset.Tests/python");
@@ -172,7 +172,7 @@ try
             long padded = 128L * (frames + 2) * wh[0] * wh[1] * 4;
             string hash;
             var sw = Stopwatch.StartNew();
-            CogVideoXCausalConv3d.SliceAboveBytes = long.MaxValue;
+            CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
             File.WriteAllText("/proc/self/clear_refs", "5");
             long before = Kib("VmRSS:");
             using (var whole = conv.forward(x))
@@ -181,9 +181,9 @@ try
             foreach (long askRows in bandRows)
             {
                 conv.ResetCache();
-                CogVideoXCausalConv3d.SliceAboveBytes = 0;
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
                 CogVideoXCausalConv3d.MinBandRows = askRows;
-                CogVideoXCausalConv3d.RowSliceBytes = padded / (wh[1] / askRows);
+                CogVideoXCausalConv3d.BandBytes = padded / (wh[1] / askRows);
                 sw.Restart();
                 File.WriteAllText("/proc/self/clear_refs", "5");
                 before = Kib("VmRSS:");

@@ -165,7 +165,7 @@ public class VaeBlockTests
             for (int i = 0; i < values.Length; i++) values[i] = g.Next(-range, range + 1);
             return tensor(values, shape);
         }
-        long aboveBefore = CogVideoXCausalConv3d.SliceAboveBytes, sliceBefore = CogVideoXCausalConv3d.RowSliceBytes, rowsBefore = CogVideoXCausalConv3d.MinBandRows;
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes, rowsBefore = CogVideoXCausalConv3d.MinBandRows;
         try
         {
             using var whole = new CogVideoXCausalConv3d(4, 6);
@@ -178,10 +178,10 @@ public class VaeBlockTests
             foreach (long frames in new long[] { 5, 4, 1 })
             {
                 using var x = Ints(new long[] { 1, 4, frames, 23, 7 }, (int)frames, 2);
-                CogVideoXCausalConv3d.SliceAboveBytes = long.MaxValue;
+                CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
                 using var expected = whole.forward(x);
-                CogVideoXCausalConv3d.SliceAboveBytes = 0;
-                CogVideoXCausalConv3d.RowSliceBytes = 1;
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
+                CogVideoXCausalConv3d.BandBytes = 1;
                 CogVideoXCausalConv3d.MinBandRows = 4;
                 long calls = CogVideoXCausalConv3d.BandedCalls;
                 using var actual = banded.forward(x);
@@ -192,8 +192,8 @@ public class VaeBlockTests
         }
         finally
         {
-            CogVideoXCausalConv3d.SliceAboveBytes = aboveBefore;
-            CogVideoXCausalConv3d.RowSliceBytes = sliceBefore;
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
             CogVideoXCausalConv3d.MinBandRows = rowsBefore;
         }
     }

@@ -27,19 +27,19 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Time-padded inputs larger than this many bytes are convolved on the CPU in bands of rows (see <see cref="RowSliceBytes"/>):
+    /// Time-padded inputs larger than this many bytes are convolved on the CPU in bands of rows (<see cref="ForwardInBands"/>):
     /// at 720x480 the first level's activations are gigabytes, and one convolution call holds its padded input,
     /// oneDNN's reordered copies of input and output and the output, about four of them at once.
     /// </summary>
-    internal static long SliceAboveBytes { get; set; } = 1L << 30;
+    internal static long BandAboveBytes { get; set; } = 1L << 30;
 
     /// <summary>About the largest time-padded input of one band of rows.</summary>
-    internal static long RowSliceBytes { get; set; } = 128L << 20;
+    internal static long BandBytes { get; set; } = 128L << 20;
 
     /// <summary>The fewest output rows of one band.</summary>
     internal static long MinBandRows { get; set; } = 16;
 
-    /// <summary>How many calls so far went through <see cref="ForwardInRowSlices"/> (for the tests).</summary>
+    /// <summary>How many calls so far went through <see cref="ForwardInBands"/> (for the tests).</summary>
     internal static long BandedCalls => Interlocked.Read(ref _bandedCalls);
     static long _bandedCalls;
 
@@ -53,7 +53,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// <see cref="forward"/>, disposing <paramref name="input"/> as soon as it is no longer needed (after its
-    /// time-padded copy exists, or after the last row slice), so that a block's peak memory holds one activation fewer.
+    /// time-padded copy exists, or after the last band), so that a block's peak memory holds one activation fewer.
     /// </summary>
     internal Tensor Forward(Tensor input, bool consumeInput)
     {
@@ -66,8 +66,8 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         long padFrames = _timeKernel - 1;
         long paddedBytes = input.NumberOfElements / input.shape[2] * (input.shape[2] + padFrames) * input.ElementSize;
         // On the CPU only, where oneDNN's sums were checked to come out the same in bands; CUDA keeps one call.
-        if (paddedBytes > SliceAboveBytes && input.shape[3] > 1 && input.device_type == DeviceType.CPU)
-            return ForwardInRowSlices(input, consumeInput, paddedBytes);
+        if (paddedBytes > BandAboveBytes && input.shape[3] > 1 && input.device_type == DeviceType.CPU)
+            return ForwardInBands(input, consumeInput, paddedBytes);
         Tensor padded;
         if (_cache.Frames is null)
         {
@@ -93,11 +93,11 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// The same convolution, one band of output rows at a time: each band's input is its rows plus one halo row
     /// above and below (the convolution's own zero padding stands in for them at the top and bottom edges), time
     /// padded, convolved with the same padding as the whole, and the band's rows are copied into the output. No
-    /// time-padded copy of the whole input exists, and oneDNN's copies are band-sized. Each output value is the
-    /// same sum in the same order as in one call (checked bit for bit at CogVideoX-5b's widths, see
-    /// <c>VaeRealSizeTests</c>).
+    /// time-padded copy of the whole input exists, and oneDNN's copies are band-sized. The output bits are those of
+    /// one call at every shape tried (CogVideoX-5b's first level, 96x64 to 720-wide frames: <c>VaeRealSizeTests</c>,
+    /// <c>ReferenceBench --models slices</c>); oneDNN picks its kernel by shape, so this is checked, not proven.
     /// </summary>
-    Tensor ForwardInRowSlices(Tensor input, bool consumeInput, long paddedBytes)
+    Tensor ForwardInBands(Tensor input, bool consumeInput, long paddedBytes)
     {
         Interlocked.Increment(ref _bandedCalls);
         long padFrames = _timeKernel - 1;
@@ -129,7 +129,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
 
             // Bands of equal height (give or take a row) and never thin: oneDNN picks its kernel by shape, and
             // a band of a few rows can get one that sums in another order.
-            long bands = Math.Min(Math.Max(1, height / MinBandRows), (paddedBytes + RowSliceBytes - 1) / RowSliceBytes);
+            long bands = Math.Min(Math.Max(1, height / MinBandRows), (paddedBytes + BandBytes - 1) / BandBytes);
             Tensor output;
             using (var weight = ModelWeights.Use(conv.weight!, input.dtype))
             using (var bias = conv.bias is { } b ? ModelWeights.Use(b, input.dtype) : null)
