@@ -302,7 +302,8 @@ static void Mem(string name, double a, Func<Tensor> f)
     Console.WriteLine($"{name,-40} peak above before {peak - before,8:F0} MiB ({(peak - before) / a:F2} A), result {after - before:F0} MiB, after GC {collected - before:F0} MiB");
 }
 
-static long Kib(string key) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+// "VmHWM:\t12103632 kB": split on any whitespace (a tab follows the key).
+static long Kib(string key) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal)).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
 
 static string RunPython(string script, params string[] arguments)
 {
