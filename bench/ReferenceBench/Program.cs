@@ -17,11 +17,13 @@
 // reference's LD_LIBRARY_PATH with OPENBLAS_NUM_THREADS set to the thread count. Ours is TorchSharp's libtorch (MKL).
 // --t5-dir reuses T5 weights already written (LoadBench --keep); --t5-converted auto skips the float32-at-load
 // reference when its weights alone would exceed 10 GB (24 layers: 19 GB), where the upcast-at-use one needs 9.5 GB.
+// Diagnostic modes (--models ops, hash, slices, mem) profile our encoder alone; see bench/README.md.
 using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
+using TorchSharp.Modules;
 using VideoDataset.Core.Models.T5;
 using VideoDataset.Core.Models.Vae;
 using VideoDataset.Core.Tensors;
@@ -41,6 +43,8 @@ string t5Converted = Option("--t5-converted", "auto");
 string[] blases = Option("--reference-blas", "system").Split(',');
 if (Option("--threads", "") is { Length: > 0 } t) set_num_threads(int.Parse(t));
 int threads = get_num_threads();
+if (Option("--slice-above", "") is { Length: > 0 } above) CogVideoXCausalConv3d.BandAboveBytes = long.Parse(above);
+if (Option("--slice-bytes", "") is { Length: > 0 } sliceBytes) CogVideoXCausalConv3d.BandBytes = long.Parse(sliceBytes);
 
 string repo = FindRepo();
 string python = Path.Combine(repo, "tests/VideoDataset.Tests/python");
@@ -65,6 +69,7 @@ try
 
             string load = LoadAverage();
             var ours = new List<double>();
+            var oursCpu = new List<double>();
             Tensor? latent = null;
             using (var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32))
             using (no_grad())
@@ -72,26 +77,150 @@ try
                 for (int i = 0; i < repeats; i++)
                 {
                     latent?.Dispose();
+                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     latent = encoder.Encode(video, chunk);
                     ours.Add(sw.Elapsed.TotalSeconds);
+                    oursCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
                 }
             }
-            Console.WriteLine($"  ours {size}: {string.Join(" ", ours.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
+            Console.WriteLine($"  ours {size}: {string.Join(" ", ours.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", oursCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
             using var mine = latent!.squeeze(0).permute(1, 0, 2, 3).contiguous();
             latent.Dispose();
             foreach (string blas in blases)
             {
                 string loadTheirs = LoadAverage();
-                var run = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, vaeDir, input, chunk.ToString(), output,
+                string script = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, vaeDir, input, chunk.ToString(), output,
                     "--time", repeats.ToString(), "--threads", threads.ToString());
-                var theirs = Times(run, skip: 1);
-                Console.WriteLine($"  PyTorch {size} ({BlasName(blas)}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
+                var theirs = Times(script, skip: 1);
+                var theirsCpu = Times(script, skip: 1, prefix: "CPU ");
+                Console.WriteLine($"  PyTorch {size} ({BlasName(blas)}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", theirsCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
                 using var reference = TorchConvert.ToTorch(SafetensorsFile.Open(output).Read($"latent_{chunk}"));
                 string agreement = Agreement(mine, reference);
-                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; PyTorch with {BlasName(blas)} | {ours.Min():F2} s | {theirs.Min():F2} s | **{ours.Min() / theirs.Min():F2}x** (target <= 0.70) | {agreement} | - | {load} / {loadTheirs} |");
+                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; PyTorch with {BlasName(blas)} | {ours.Min():F2} s (CPU {oursCpu.Min():F2} s) | {theirs.Min():F2} s (CPU {theirsCpu.Min():F2} s) | **{ours.Min() / theirs.Min():F2}x** (CPU **{oursCpu.Min() / theirsCpu.Min():F2}x**; target <= 0.70) | {agreement} | - | {load} / {loadTheirs} |");
                 Console.WriteLine(rows[^1]);
             }
+        }
+    }
+    if (models.Contains("ops"))
+    {
+        using var _ = no_grad();
+        manual_seed(0);
+        foreach (var (c, T, H, W) in new[] { (128L, 17L, 64L, 96L), (256L, 9L, 32L, 48L), (256L, 5L, 16L, 24L), (512L, 5L, 8L, 12L) })
+        {
+            using var x = randn(new long[] { 1, c, T, H, W });
+            using var xp = randn(new long[] { 1, c, T + 2, H, W });
+            using var w = randn(new long[] { c, c, 3, 3, 3 }).mul_(0.01);
+            using var b = randn(new long[] { c });
+            using var wb = w.to(ScalarType.BFloat16);
+            using var ones = torch.ones(c); using var zeros = torch.zeros(c);
+            Op($"conv3d c{c} T{T} {H}x{W}", () => nn.functional.conv3d(xp, w, b, padding: new long[] { 0, 1, 1 }));
+            // Channels-last input and weight: faster or not, its output bits must match the contiguous call to be usable.
+            using var xpl = xp.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
+            using var wl = w.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
+            using (var y0 = nn.functional.conv3d(xp, w, b, padding: new long[] { 0, 1, 1 }))
+            using (var y1 = nn.functional.conv3d(xpl, wl, b, padding: new long[] { 0, 1, 1 }))
+            using (var diff = y0.sub(y1).abs().max())
+                Console.WriteLine($"  channels-last: max difference from the contiguous call {diff.item<float>()}");
+            Op("conv3d channels-last", () => nn.functional.conv3d(xpl, wl, b, padding: new long[] { 0, 1, 1 }));
+            Op("group_norm", () => nn.functional.group_norm(x, 32, ones, zeros, 1e-6));
+            Op("silu", () => nn.functional.silu(x));
+            Op("cat pad", () => { using var f = x.narrow(2, 0, 1); return cat(new[] { f, f, x }, 2); });
+            Op("upcast w", () => wb.to(ScalarType.Float32));
+        }
+    }
+    if (models.Contains("mem"))
+    {
+        // Peak RSS of each part of the encoder on one first chunk (--frames) at the first of --vae-sizes, in units of
+        // A, one 128-channel float32 activation of that chunk at full resolution.
+        using var _ = no_grad();
+        int[] wh = vaeSizes[0].Split('x').Select(int.Parse).ToArray();
+        double a = 128.0 * frames * wh[0] * wh[1] * 4 / 1048576.0;
+        Console.WriteLine($"A = {a:F1} MiB");
+        if (Option("--parts", "") == "blocks")
+        {
+            using var x = randn(new long[] { 1, 128, frames, wh[1], wh[0] });
+            using var block = new CogVideoXResnetBlock3D(128, 128, 32, 1e-6);
+            block.eval();
+            Mem("resnet block 128, first chunk", a, () => block.forward(x));
+            Last!.Dispose();
+            Mem("resnet block 128, next chunk", a, () => block.forward(x));
+            Last!.Dispose();
+            using var down = new CogVideoXDownsample3D(128, 128, true);
+            Mem("downsample", a, () => down.forward(x));
+            Last!.Dispose();
+            return 0;
+        }
+        string vaeDir = Path.Combine(dir, "vae");
+        RealSizeModels.WriteCogVideoX5bVae(vaeDir);
+        using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+        using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
+        Tensor h = video.alias();
+        foreach (var (name, m) in encoder.named_children())
+        {
+            if (m is ModuleList<CogVideoXDownBlock3D> blocks)
+            {
+                for (int i = 0; i < blocks.Count; i++) { var input = h; Mem($"down_blocks.{i}", a, () => blocks[i].forward(input)); h = Last!; input.Dispose(); }
+                continue;
+            }
+            if (name == "norm_out") { var input = h; Mem("norm_out+silu", a, () => nn.functional.group_norm(input, 32, null, null, 1e-6).silu_()); h = Last!; input.Dispose(); continue; }
+            { var input = h; Mem(name, a, () => ((nn.Module<Tensor, Tensor>)m).forward(input)); h = Last!; input.Dispose(); }
+        }
+        encoder.ResetCache();
+        Mem("whole chunk (forward)", a, () => encoder.forward(video));
+        Last!.Dispose();
+    }
+    if (models.Contains("slices"))
+    {
+        // CogVideoXCausalConv3d in bands of rows against one call, bit for bit, at --vae-sizes, --frames input frames
+        // (18 and 19 padded frames are the shapes of window 16), each of --band-rows (the band height it asks for).
+        using var _ = no_grad();
+        long[] bandRows = Option("--band-rows", "16,19,24,37").Split(',').Select(long.Parse).ToArray();
+        foreach (string size in vaeSizes)
+        {
+            int[] wh = size.Split('x').Select(int.Parse).ToArray();
+            manual_seed(1);
+            using var conv = new CogVideoXCausalConv3d(128, 128);
+            using var x = randn(new long[] { 1, 128, frames, wh[1], wh[0] });
+            long padded = 128L * (frames + 2) * wh[0] * wh[1] * 4;
+            string hash;
+            var sw = Stopwatch.StartNew();
+            CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            long before = Kib("VmRSS:");
+            using (var whole = conv.forward(x))
+                hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(whole.bytes));
+            Console.WriteLine($"{size} {frames} frames, one call: {hash[..16]} ({sw.Elapsed.TotalSeconds:F1} s, peak {(Kib("VmHWM:") - before) / 1024} MiB above the input)");
+            foreach (long askRows in bandRows)
+            {
+                conv.ResetCache();
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
+                CogVideoXCausalConv3d.MinBandRows = askRows;
+                CogVideoXCausalConv3d.BandBytes = padded / (wh[1] / askRows);
+                sw.Restart();
+                File.WriteAllText("/proc/self/clear_refs", "5");
+                before = Kib("VmRSS:");
+                using var banded = conv.forward(x);
+                string h = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(banded.bytes));
+                Console.WriteLine($"{size} {frames} frames, bands of {wh[1] / (wh[1] / askRows)}+ rows: {h[..16]} {(h == hash ? "SAME" : "DIFFERENT")} ({sw.Elapsed.TotalSeconds:F1} s, peak {(Kib("VmHWM:") - before) / 1024} MiB above the input)");
+            }
+        }
+    }
+    if (models.Contains("hash"))
+    {
+        // The encoder's output bits at real widths, to compare builds: SHA-256 of the float32 latents.
+        string vaeDir = Path.Combine(dir, "vae");
+        RealSizeModels.WriteCogVideoX5bVae(vaeDir);
+        using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+        foreach (string size in vaeSizes)
+        {
+            int[] wh = size.Split('x').Select(int.Parse).ToArray();
+            manual_seed(2024);
+            using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
+            var sw = Stopwatch.StartNew();
+            using var latent = encoder.Encode(video, chunk);
+            string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(latent.contiguous().bytes));
+            Console.WriteLine($"HASH {size} {frames} frames chunk {chunk}: {hash} ({sw.Elapsed.TotalSeconds:F1} s, peak RSS {Kib("VmHWM:") / 1024} MiB)");
         }
     }
     if (models.Contains("t5"))
@@ -156,7 +285,7 @@ finally
     Directory.Delete(dir, recursive: true);
 }
 Console.WriteLine();
-Console.WriteLine("| what | ours (forward) | PyTorch 1.13 reference (forward) | ours / PyTorch | outputs | peak RSS ours / PyTorch | load average before ours / before PyTorch |");
+Console.WriteLine("| what | ours (forward; CPU time of all threads) | PyTorch 1.13 reference (forward; CPU time) | ours / PyTorch (wall; CPU) | outputs | peak RSS ours / PyTorch | load average before ours / before PyTorch |");
 Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var row in rows) Console.WriteLine(row);
 Console.WriteLine($"load average at end: {LoadAverage()}");
@@ -172,21 +301,42 @@ static string Agreement(Tensor ours, Tensor reference)
 }
 
 // The seconds of each run from the script's "TIME [chunk length] s s ..." line.
-static double[] Times(string output, int skip)
+static double[] Times(string output, int skip, string prefix = "TIME ")
 {
-    string line = output.Split('\n').FirstOrDefault(l => l.StartsWith("TIME ", StringComparison.Ordinal))
+    string line = output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
         ?? throw new InvalidOperationException("no TIME line in: " + output);
     return line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1 + skip).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 }
+
+static void Op(string name, Func<Tensor> f)
+{
+    f().Dispose();
+    double best = double.MaxValue;
+    for (int i = 0; i < 3; i++) { var sw = Stopwatch.StartNew(); f().Dispose(); best = Math.Min(best, sw.Elapsed.TotalMilliseconds); }
+    Console.WriteLine($"{name,-40} {best,8:F1} ms");
+}
+
+static void Mem(string name, double a, Func<Tensor> f)
+{
+    File.WriteAllText("/proc/self/clear_refs", "5");
+    double before = Kib("VmRSS:") / 1024.0;
+    var y = f();
+    Last = y;
+    double peak = Kib("VmHWM:") / 1024.0, after = Kib("VmRSS:") / 1024.0;
+    GC.Collect(); GC.WaitForPendingFinalizers();
+    double collected = Kib("VmRSS:") / 1024.0;
+    Console.WriteLine($"{name,-40} peak above before {peak - before,8:F0} MiB ({(peak - before) / a:F2} A), result {after - before:F0} MiB, after GC {collected - before:F0} MiB");
+}
+
+// "VmHWM:\t12103632 kB": split on any whitespace (a tab follows the key).
+static long Kib(string key) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal)).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
 
 // "system", or the folder of the libblas.so.3 the reference runs with.
 static string BlasName(string blas) =>
     blas == "system" ? "Debian's reference BLAS (libblas3)"
     : Directory.GetFiles(blas, "libopenblas*").Length > 0 ? "OpenBLAS" : $"the libblas.so.3 of {blas}";
 
-static double RssMiB(string field) =>
-    File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field, StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
+static double RssMiB(string field) => Kib(field) / 1024.0;
 
 static string RunPython(string script, string blas, int threads, params string[] arguments)
 {
@@ -214,3 +364,5 @@ string Option(string name, string fallback)
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+partial class Program { static Tensor? Last; }

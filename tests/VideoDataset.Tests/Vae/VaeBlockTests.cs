@@ -152,4 +152,49 @@ public class VaeBlockTests
         Assert.AreEqual(11, oneChunk.shape[2]);
         Assert.IsTrue(full.sub(oneChunk).abs().max().item<float>() > 1e-4f);
     }
+
+    [TestMethod]
+    public void CausalConvInBandsOfRowsGivesTheOutputsAndCacheOfOneCall()
+    {
+        // Small integers in, small integers as weights: every sum is exact in float32 whatever its order, so this
+        // checks the bands themselves (halo rows, edges, time padding, cache), not the kernels' summation order.
+        static Tensor Ints(long[] shape, int seed, int range)
+        {
+            var g = new Random(seed);
+            var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < values.Length; i++) values[i] = g.Next(-range, range + 1);
+            return tensor(values, shape);
+        }
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes, rowsBefore = CogVideoXCausalConv3d.MinBandRows;
+        try
+        {
+            using var whole = new CogVideoXCausalConv3d(4, 6);
+            using var banded = new CogVideoXCausalConv3d(4, 6);
+            SetParameter(whole, "conv.weight", Ints(new long[] { 6, 4, 3, 3, 3 }, 1, 1));
+            SetParameter(whole, "conv.bias", Ints(new long[] { 6 }, 2, 3));
+            SetParameter(banded, "conv.weight", whole.state_dict()["conv.weight"]);
+            SetParameter(banded, "conv.bias", whole.state_dict()["conv.bias"]);
+            // Chunks of 5, 4 and 1 frames, 23 rows: bands of 4 to 5 rows, the last chunk shorter than the cache.
+            foreach (long frames in new long[] { 5, 4, 1 })
+            {
+                using var x = Ints(new long[] { 1, 4, frames, 23, 7 }, (int)frames, 2);
+                CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+                using var expected = whole.forward(x);
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
+                CogVideoXCausalConv3d.BandBytes = 1;
+                CogVideoXCausalConv3d.MinBandRows = 4;
+                long calls = CogVideoXCausalConv3d.BandedCalls;
+                using var actual = banded.forward(x);
+                Assert.AreEqual(calls + 1, CogVideoXCausalConv3d.BandedCalls, "the banded path ran");
+                Assert.IsTrue(Same(expected, actual), $"outputs differ for a {frames}-frame chunk");
+                Assert.IsTrue(Same(whole.CachedFrames!, banded.CachedFrames!), $"caches differ after a {frames}-frame chunk");
+            }
+        }
+        finally
+        {
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
+            CogVideoXCausalConv3d.MinBandRows = rowsBefore;
+        }
+    }
 }

@@ -71,4 +71,34 @@ public class VaeRealSizeTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [TestMethod]
+    public void RowBandsGiveTheBitsOfOneCallAtRealWidths()
+    {
+        // At 720x480 the first level's convolutions run in bands of rows; here (96x64, two chunks) the thresholds are
+        // lowered so that the same level does, in bands of 16 rows, and the latents must not change in any bit.
+        string dir = VaeTestSupport.NewTempDir("vae5bbands");
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes;
+        try
+        {
+            RealSizeModels.WriteCogVideoX5bVae(dir);
+            using var encoder = VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32);
+            manual_seed(13);
+            using var video = rand(new long[] { 1, 3, 33, 64, 96 }).mul(2).sub(1);
+            using var whole = encoder.Encode(video, 16);
+            // The first level's padded inputs are 56-60 MB, the second level's at most 17 MB.
+            CogVideoXCausalConv3d.BandAboveBytes = 20_000_000;
+            CogVideoXCausalConv3d.BandBytes = 8_000_000;
+            long calls = CogVideoXCausalConv3d.BandedCalls;
+            using var banded = encoder.Encode(video, 16);
+            Assert.AreEqual(calls + 2 * 6, CogVideoXCausalConv3d.BandedCalls, "the first level's six convolutions ran in bands, in both chunks");
+            CollectionAssert.AreEqual(whole.contiguous().bytes.ToArray(), banded.contiguous().bytes.ToArray(), "outputs differ in some bit");
+        }
+        finally
+        {
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
+            Directory.Delete(dir, true);
+        }
+    }
 }

@@ -5,8 +5,8 @@ usage: vae_reference.py VAE_DIR INPUT.safetensors CHUNK_FRAMES[,CHUNK_FRAMES...]
 
 INPUT holds "video": float32 [1, 3, F, H, W] in [-1, 1]. OUTPUT gets, per chunk length w,
 "latent_<w>": float32 [T_lat, 2C, H/8, W/8].
---time N encodes N times per chunk length and prints "TIME <w> <seconds of each run>" (the encoder's forward
-pass only: loading and conversion are not timed); --threads sets torch's threads (default 1).
+--time N encodes N times per chunk length and prints "TIME <w> <seconds of each run>" and "CPU <w> <CPU seconds
+of each run, all threads>" (the encoder's forward pass only: loading and conversion are not timed); --threads sets torch's threads (default 1).
 Safetensors is parsed here by hand (json header + raw bytes) so this script needs nothing but torch.
 """
 import json
@@ -154,13 +154,15 @@ def main():
     out = {}
     with torch.no_grad():
         for w in chunk_lengths:
-            times = []
+            times, cpu = [], []
             for _ in range(options.get("--time", 1)):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 latent = encoder.encode(video, w)
                 times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
             if "--time" in options:
                 print("TIME %d %s" % (w, " ".join("%.6f" % t for t in times)), flush=True)
+                print("CPU %d %s" % (w, " ".join("%.6f" % t for t in cpu)), flush=True)
             out[f"latent_{w}"] = latent[0].permute(1, 0, 2, 3).contiguous()
     write_safetensors(output_path, out)
 

@@ -26,6 +26,23 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Time-padded inputs larger than this many bytes are convolved on the CPU in bands of rows (<see cref="ForwardInBands"/>):
+    /// at 720x480 the first level's activations are gigabytes, and one convolution call holds its padded input,
+    /// oneDNN's reordered copies of input and output and the output, about four of them at once.
+    /// </summary>
+    internal static long BandAboveBytes { get; set; } = 1L << 30;
+
+    /// <summary>About the largest time-padded input of one band of rows.</summary>
+    internal static long BandBytes { get; set; } = 128L << 20;
+
+    /// <summary>The fewest output rows of one band.</summary>
+    internal static long MinBandRows { get; set; } = 16;
+
+    /// <summary>How many calls so far went through <see cref="ForwardInBands"/> (for the tests).</summary>
+    internal static long BandedCalls => Interlocked.Read(ref _bandedCalls);
+    static long _bandedCalls;
+
     /// <summary>The frames the next chunk will be prefixed with, or null before the first chunk.</summary>
     internal Tensor? CachedFrames => _cache.Frames;
 
@@ -35,8 +52,8 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => Forward(input, consumeInput: false);
 
     /// <summary>
-    /// <see cref="forward"/>, disposing <paramref name="input"/> as soon as its time-padded copy exists,
-    /// so that a block's peak memory holds one activation fewer.
+    /// <see cref="forward"/>, disposing <paramref name="input"/> as soon as it is no longer needed (after its
+    /// time-padded copy exists, or after the last band), so that a block's peak memory holds one activation fewer.
     /// </summary>
     internal Tensor Forward(Tensor input, bool consumeInput)
     {
@@ -46,6 +63,11 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
             if (consumeInput) input.Dispose();
             return y;
         }
+        long padFrames = _timeKernel - 1;
+        long paddedBytes = input.NumberOfElements / input.shape[2] * (input.shape[2] + padFrames) * input.ElementSize;
+        // On the CPU only, where oneDNN's sums were checked to come out the same in bands; CUDA keeps one call.
+        if (paddedBytes > BandAboveBytes && input.shape[3] > 1 && input.device_type == DeviceType.CPU)
+            return ForwardInBands(input, consumeInput, paddedBytes);
         Tensor padded;
         if (_cache.Frames is null)
         {
@@ -61,9 +83,73 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         {
             // Keep the last kernel-1 frames of the padded input (for a 1-frame chunk this includes cached frames).
             long frames = padded.shape[2];
-            using (var tail = padded.narrow(2, frames - (_timeKernel - 1), _timeKernel - 1))
+            using (var tail = padded.narrow(2, frames - padFrames, padFrames))
                 _cache.Set(tail.clone().DetachFromDisposeScope());
             return ModelWeights.Conv(conv, padded);
+        }
+    }
+
+    /// <summary>
+    /// The same convolution, one band of output rows at a time: each band's input is its rows plus one halo row
+    /// above and below (the convolution's own zero padding stands in for them at the top and bottom edges), time
+    /// padded, convolved with the same padding as the whole, and the band's rows are copied into the output. No
+    /// time-padded copy of the whole input exists, and oneDNN's copies are band-sized. The output bits are those of
+    /// one call at every shape tried (CogVideoX-5b's first level, 96x64 to 720-wide frames: <c>VaeRealSizeTests</c>,
+    /// <c>ReferenceBench --models slices</c>); oneDNN picks its kernel by shape, so this is checked, not proven.
+    /// </summary>
+    Tensor ForwardInBands(Tensor input, bool consumeInput, long paddedBytes)
+    {
+        Interlocked.Increment(ref _bandedCalls);
+        long padFrames = _timeKernel - 1;
+        long frames = input.shape[2], height = input.shape[3];
+        Tensor front;
+        if (_cache.Frames is null)
+        {
+            // Every view is disposed at once: an undisposed one would keep the input's storage alive until a GC.
+            using var first = input.narrow(2, 0, 1);
+            using var repeated = first.expand(first.shape[0], first.shape[1], padFrames, first.shape[3], first.shape[4]);
+            front = repeated.contiguous();
+        }
+        else front = _cache.Frames.alias();
+        using (front)
+        {
+            // The next chunk's prefix: the last kernel-1 frames of [front, input].
+            Tensor next;
+            if (frames >= padFrames)
+            {
+                using var tail = input.narrow(2, frames - padFrames, padFrames);
+                next = tail.clone();
+            }
+            else
+            {
+                using var both = cat(new[] { front, input }, 2);
+                using var tail = both.narrow(2, both.shape[2] - padFrames, padFrames);
+                next = tail.clone();
+            }
+
+            // Bands of equal height (give or take a row) and never thin: oneDNN picks its kernel by shape, and
+            // a band of a few rows can get one that sums in another order.
+            long bands = Math.Min(Math.Max(1, height / MinBandRows), (paddedBytes + BandBytes - 1) / BandBytes);
+            Tensor output;
+            using (var weight = ModelWeights.Use(conv.weight!, input.dtype))
+            using (var bias = conv.bias is { } b ? ModelWeights.Use(b, input.dtype) : null)
+            {
+                output = empty(new[] { input.shape[0], weight.shape[0], frames, height, input.shape[4] }, input.dtype, input.device);
+                for (long i = 0; i < bands; i++)
+                {
+                    long r0 = i * height / bands, r1 = (i + 1) * height / bands, a0 = Math.Max(0, r0 - 1), a1 = Math.Min(height, r1 + 1);
+                    using var frontRows = front.narrow(3, a0, a1 - a0);
+                    using var inputRows = input.narrow(3, a0, a1 - a0);
+                    using var band = cat(new[] { frontRows, inputRows }, 2);
+                    using var y = nn.functional.conv3d(band, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
+                    using var keep = y.narrow(3, r0 - a0, r1 - r0);
+                    using var target = output.narrow(3, r0, r1 - r0);
+                    target.copy_(keep);
+                }
+            }
+            _cache.Set(next.DetachFromDisposeScope());
+            if (consumeInput) input.Dispose();
+            return output;
         }
     }
 

@@ -22,19 +22,41 @@ public sealed class CogVideoXDownsample3D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, consumeInput: false);
+
+    /// <summary>
+    /// <see cref="forward"/>, disposing <paramref name="input"/> once it is halved in time (or padded), and each
+    /// intermediate once the next exists: at full resolution each is a large part of an activation.
+    /// </summary>
+    internal Tensor Forward(Tensor input, bool consumeInput)
     {
-        using var halved = _compressTime ? HalveTime(input) : input.alias();
+        Tensor halved;
+        if (_compressTime)
+        {
+            halved = HalveTime(input);
+            if (consumeInput) input.Dispose();
+        }
+        else halved = consumeInput ? input : input.alias();
         long b = halved.shape[0], c = halved.shape[1], t = halved.shape[2], h = halved.shape[3], w = halved.shape[4];
         Tensor y;
-        // Fold time into the batch for the per-frame 2D convolution.
-        using (var padded = nn.functional.pad(halved, new long[] { 0, 1, 0, 1 }))
-        using (var frames = padded.permute(0, 2, 1, 3, 4).reshape(b * t, c, h + 1, w + 1))
+        // Fold time into the batch for the per-frame 2D convolution. Every view is disposed at once: an
+        // undisposed one keeps its storage alive until a GC.
+        using (var frames = FoldTime(halved, b, c, t, h, w))
             y = ModelWeights.Conv(conv, frames);
         using (y)
         using (var unfolded = y.reshape(b, t, y.shape[1], y.shape[2], y.shape[3]))
         using (var back = unfolded.permute(0, 2, 1, 3, 4))
             return back.contiguous();
+    }
+
+    // Pads by one zero row and column and folds time into the batch; disposes halved.
+    static Tensor FoldTime(Tensor halved, long b, long c, long t, long h, long w)
+    {
+        Tensor padded;
+        using (halved) padded = nn.functional.pad(halved, new long[] { 0, 1, 0, 1 });
+        using (padded)
+        using (var timeFirst = padded.permute(0, 2, 1, 3, 4))
+            return timeFirst.reshape(b * t, c, h + 1, w + 1);
     }
 
     /// <summary>Time halving of a [B, C, T, H, W] tensor (exact: the mean of two is (a+b)/2).</summary>

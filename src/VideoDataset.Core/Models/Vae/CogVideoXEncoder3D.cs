@@ -43,9 +43,11 @@ public sealed class CogVideoXEncoder3D : nn.Module<Tensor, Tensor>
     /// <summary>Encodes one chunk [B, C, T, H, W] continuing the previous chunk (see <see cref="ResetCache"/>).</summary>
     public override Tensor forward(Tensor chunk)
     {
+        // Each activation is freed as soon as the next block's first ResNet block is done with it: at 720x480
+        // conv_in's output alone is gigabytes.
         var h = conv_in.forward(chunk);
-        foreach (var block in down_blocks) h = Replace(h, block.forward(h));
-        h = Replace(h, mid_block.forward(h));
+        foreach (var block in down_blocks) h = block.Forward(h, consumeInput: true);
+        h = mid_block.Forward(h, consumeInput: true);
         h = Replace(h, ModelWeights.Norm(norm_out, h)).silu_();
         return conv_out.Forward(h, consumeInput: true);
     }
