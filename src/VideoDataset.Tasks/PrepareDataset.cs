@@ -26,17 +26,30 @@ public sealed class PrepareDataset : Microsoft.Build.Utilities.Task, IIncrementa
 
     public override bool Execute()
     {
-        // Planning builds one large object graph that lives until the build ends: blocking full
-        // collections while it grows would be wasted work (measured: about 5% of a no-op build's CPU).
+        var settings = TaskSupport.ReadSettings(Settings);
+        // Planning builds one large object graph that lives until the build ends, so a collection
+        // while it grows finds little garbage and copies what lives (measured at 100,000 lines: 550 MB
+        // allocated, 30 collections; without them a no-op build takes about 6% less CPU). No collection runs
+        // while planning allocates up to a budget sized by the annotation file (about 35 bytes
+        // allocated per byte of it; capped, so a larger dataset only collects sooner); past the
+        // budget the runtime collects as usual. Outside the budget, blocking full collections wait.
         var mode = System.Runtime.GCSettings.LatencyMode;
         System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
-        try { return Run(); }
-        finally { System.Runtime.GCSettings.LatencyMode = mode; }
+        var annotations = new FileInfo(settings.AnnotationSource);
+        long budget = Math.Clamp((annotations.Exists ? annotations.Length : 0) * 48, 16L << 20, 1L << 30);
+        try { GC.TryStartNoGCRegion(budget); }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException) { } // more than this runtime allows at once, or a region already open: collect as usual
+        try { return Run(settings); }
+        finally
+        {
+            if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
+                try { GC.EndNoGCRegion(); } catch (InvalidOperationException) { } // the budget ran out: the region already ended
+            System.Runtime.GCSettings.LatencyMode = mode;
+        }
     }
 
-    bool Run()
+    bool Run(DatasetSettings settings)
     {
-        var settings = TaskSupport.ReadSettings(Settings);
         var state = BuildState.Get(BuildEngine, settings, ProjectFile, refresh: true);
         var plan = state.Plan;
         foreach (var d in plan.Diagnostics) Log.Log(d);
