@@ -77,12 +77,7 @@ public sealed partial class ShardBuildTests
     {
         using var p = new DatasetProject("shards-final").WithSample();
         AssertBuilt(p.Build("-t:PrepareShards"));
-        // Shard 0 of 1..: frozen (SIGSTOP) once it says it encodes, i.e. once it has recorded itself as holder.
-        using var shard = new KillableBuild(p, "-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
-        var wait = Stopwatch.StartNew();
-        while (!shard.Output.Contains("VideoDataset: encoding", StringComparison.Ordinal) && !shard.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(10);
-        Assert.IsFalse(shard.HasExited, "the shard ended before the final step could start:\n" + shard.Output);
-        shard.Signal(SigStop);
+        using var shard = StartFrozenShard0Of2(p);
         Repo.Result final;
         var clock = Stopwatch.StartNew();
         try { final = p.Build("-restore:false", "-t:BuildDataset"); }
@@ -109,12 +104,7 @@ public sealed partial class ShardBuildTests
     {
         using var p = new DatasetProject("shards-twice").WithSample();
         AssertBuilt(p.Build("-t:PrepareShards"));
-        // Shard 0 of 2, frozen (SIGSTOP) once it encodes: it holds its locks for as long as the test needs.
-        using var first = new KillableBuild(p, "-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
-        var wait = Stopwatch.StartNew();
-        while (!first.Output.Contains("VideoDataset: encoding", StringComparison.Ordinal) && !first.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(10);
-        Assert.IsFalse(first.HasExited, "the shard ended before its second copy could start:\n" + first.Output);
-        first.Signal(SigStop);
+        using var first = StartFrozenShard0Of2(p);
         Repo.Result second, other;
         var clock = Stopwatch.StartNew();
         try
@@ -146,6 +136,24 @@ public sealed partial class ShardBuildTests
     }
 
     const int SigStop = 19, SigCont = 18;
+
+    /// <summary>
+    /// Shard 0 of 2, frozen (SIGSTOP) once it says it encodes, i.e. once it holds its locks and has
+    /// recorded itself as holder: it holds them for as long as the test needs. The caller sends SIGCONT.
+    /// </summary>
+    static KillableBuild StartFrozenShard0Of2(DatasetProject p)
+    {
+        var shard = new KillableBuild(p, "-restore:false", "-t:BuildDataset", "-p:ShardIndex=0", "-p:ShardCount=2");
+        try
+        {
+            var wait = Stopwatch.StartNew();
+            while (!shard.Output.Contains("VideoDataset: encoding", StringComparison.Ordinal) && !shard.HasExited && wait.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(10);
+            Assert.IsFalse(shard.HasExited, "the shard ended before it could be frozen:\n" + shard.Output);
+            shard.Signal(SigStop);
+            return shard;
+        }
+        catch { shard.Dispose(); throw; }
+    }
 
     [TestMethod]
     public void WithSceneFileShardsWriteTheirOwnSequencesAndLatentsAndOnlyTheFinalStepWritesTheAnnotationFile()
