@@ -4,6 +4,14 @@ static class BenchSupport
     /// <summary>The 1, 5 and 15 minute load averages: printed next to each figure, since the machine is shared.</summary>
     public static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
+    /// <summary>A field of this process's /proc/self/status in KiB ("VmHWM:\t12103632 kB": split on any whitespace).</summary>
+    public static long Kib(string field) =>
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
+            .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
+
+    /// <summary>The same in MiB (peak RSS: "VmHWM:").</summary>
+    public static double RssMiB(string field) => Kib(field) / 1024.0;
+
     /// <summary>The repository root (the folder holding DatasetTasks.sln) above the running program.</summary>
     public static string FindRepo()
     {

@@ -186,10 +186,6 @@ static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, dou
     return (D(1), D(2), D(3), long.Parse(f[4]), D(5), D(6));
 }
 
-static double RssMiB(string field) =>
-    File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field, StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
-
 
 string Option(string name, string fallback)
 {

@@ -328,15 +328,10 @@ static void Mem(string name, double a, Func<Tensor> f)
     Console.WriteLine($"{name,-40} peak above before {peak - before,8:F0} MiB ({(peak - before) / a:F2} A), result {after - before:F0} MiB, after GC {collected - before:F0} MiB");
 }
 
-// "VmHWM:\t12103632 kB": split on any whitespace (a tab follows the key).
-static long Kib(string key) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal)).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
-
 // "system", or the folder of the libblas.so.3 the reference runs with.
 static string BlasName(string blas) =>
     blas == "system" ? "Debian's reference BLAS (libblas3)"
     : Directory.GetFiles(blas, "libopenblas*").Length > 0 ? "OpenBLAS" : $"the libblas.so.3 of {blas}";
-
-static double RssMiB(string field) => Kib(field) / 1024.0;
 
 static string RunPython(string script, string blas, int threads, params string[] arguments)
 {
