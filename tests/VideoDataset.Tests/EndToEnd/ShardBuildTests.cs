@@ -232,6 +232,21 @@ public sealed partial class ShardBuildTests
     }
 
     [TestMethod]
+    public void DatasetStatusRightAfterCleanWithTinyModelsReportsEverythingToDo()
+    {
+        using var p = new DatasetProject("shards-status-clean").WithSample();
+        AssertBuilt(p.Build("-t:PrepareShards"));
+        AssertBuilt(p.Build("-restore:false", "-t:Clean"));
+        var status = p.Build("-restore:false", "-t:DatasetStatus", "-p:ShardCount=2");
+        AssertBuilt(status);
+        StringAssert.Contains(status.Output, "latents: 0 of 5 current");
+        StringAssert.Contains(status.Output, "texts: 0 of 7 present");
+        StringAssert.Contains(status.Output, "shards with work: 0,1");
+        Assert.IsFalse(Directory.Exists(p.DatasetDir) && Directory.EnumerateFiles(p.DatasetDir, "*.pt", SearchOption.AllDirectories).Any(),
+            "status encoded nothing");
+    }
+
+    [TestMethod]
     public void WithSceneFileDatasetStatusPlansEveryStageFromTheScenesBeforeTheAnnotationFileIsWritten()
     {
         using var p = VideoDataset.Tests.Segments.PrepareSegmentsBuildTests.Project("shards-status-scenes");
