@@ -17,7 +17,7 @@
 // reference's LD_LIBRARY_PATH with OPENBLAS_NUM_THREADS set to the thread count. Ours is TorchSharp's libtorch (MKL).
 // --t5-dir reuses T5 weights already written (LoadBench --keep); --t5-converted auto skips the float32-at-load
 // reference when its weights alone would exceed 10 GB (24 layers: 19 GB), where the upcast-at-use one needs 9.5 GB.
-// Diagnostic modes (--models ops, hash, slices, mem) profile our encoder alone; see bench/README.md.
+// Diagnostic modes (--models ops, hash, slices, mem, chunks) profile our encoder alone; see bench/README.md.
 using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
@@ -169,6 +169,37 @@ try
         encoder.ResetCache();
         Mem("whole chunk (forward)", a, () => encoder.forward(video));
         Last!.Dispose();
+    }
+    if (models.Contains("chunks"))
+    {
+        // Peak RSS of each chunk of a sequence (--chunk-frames 1,16: a short first chunk fills every causal cache, then
+        // a full chunk runs with all of them held, as every chunk after the first does), at the first of --vae-sizes,
+        // with the SHA-256 of the latents of the whole sequence.
+        using var _ = no_grad();
+        int[] wh = vaeSizes[0].Split('x').Select(int.Parse).ToArray();
+        int[] counts = Option("--chunk-frames", "1,16").Split(',').Select(int.Parse).ToArray();
+        string vaeDir = Path.Combine(dir, "vae");
+        RealSizeModels.WriteCogVideoX5bVae(vaeDir);
+        using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+        Console.WriteLine($"model loaded: RSS {Kib("VmRSS:") / 1024} MiB, peak {Kib("VmHWM:") / 1024} MiB, load average {LoadAverage()}");
+        manual_seed(2024);
+        using var video = rand(new long[] { 1, 3, counts.Sum(), wh[1], wh[0] }).mul(2).sub(1);
+        var latents = new List<Tensor>();
+        int start = 0;
+        foreach (int count in counts)
+        {
+            using var part = video.narrow(2, start, count);
+            start += count;
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            long before = Kib("VmRSS:");
+            var sw = Stopwatch.StartNew();
+            latents.Add(encoder.forward(part));
+            Console.WriteLine($"CHUNK {vaeSizes[0]} {count} frames: {sw.Elapsed.TotalSeconds:F1} s, peak RSS {Kib("VmHWM:") / 1024} MiB " +
+                $"(RSS before {before / 1024} MiB, after {Kib("VmRSS:") / 1024} MiB), load average {LoadAverage()}");
+        }
+        using var all = cat(latents, 2);
+        Console.WriteLine($"HASH {vaeSizes[0]} chunks {string.Join(",", counts)}: {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(all.contiguous().bytes))}");
+        foreach (var l in latents) l.Dispose();
     }
     if (models.Contains("slices"))
     {

@@ -197,4 +197,98 @@ public class VaeBlockTests
             CogVideoXCausalConv3d.MinBandRows = rowsBefore;
         }
     }
+
+    static byte[] Bytes(Tensor t) => t.contiguous().bytes.ToArray();
+
+    [TestMethod]
+    public void CausalConvInPlaceWritesTheBitsOfTheBandsIntoItsInput()
+    {
+        // Random floats: the in-place bands run the same band convolutions as the bands into a new tensor, so every
+        // bit must be the same; the input tensor itself is the result, and the cache is taken before any row changes.
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes, rowsBefore = CogVideoXCausalConv3d.MinBandRows;
+        try
+        {
+            manual_seed(5);
+            using var separate = new CogVideoXCausalConv3d(6, 6);
+            using var inPlace = new CogVideoXCausalConv3d(6, 6);
+            SetParameter(inPlace, "conv.weight", separate.state_dict()["conv.weight"]);
+            SetParameter(inPlace, "conv.bias", separate.state_dict()["conv.bias"]);
+            CogVideoXCausalConv3d.BandAboveBytes = 0;
+            CogVideoXCausalConv3d.BandBytes = 1;
+            CogVideoXCausalConv3d.MinBandRows = 4;
+            // Chunks of 5, 4 and 1 frames, 23 rows in bands of 4 to 5 rows, the last chunk shorter than the cache.
+            foreach (long frames in new long[] { 5, 4, 1 })
+            {
+                using var x = randn(new long[] { 1, 6, frames, 23, 7 });
+                using var expected = separate.forward(x);
+                Assert.IsFalse(ReferenceEquals(x, expected));
+                var owned = x.clone();
+                using var actual = inPlace.Forward(owned, consumeInput: true);
+                Assert.IsTrue(ReferenceEquals(owned, actual), "the result is the input tensor itself");
+                CollectionAssert.AreEqual(Bytes(expected), Bytes(actual), $"outputs differ for a {frames}-frame chunk");
+                CollectionAssert.AreEqual(Bytes(separate.CachedFrames!), Bytes(inPlace.CachedFrames!), $"caches differ after a {frames}-frame chunk");
+            }
+            // Integer-valued data, where every sum is exact whatever its order: the in-place bands equal one call.
+            using var whole = new CogVideoXCausalConv3d(6, 6);
+            using var banded = new CogVideoXCausalConv3d(6, 6);
+            using (var w = randint(-1, 2, new long[] { 6, 6, 3, 3, 3 }).to(ScalarType.Float32)) { SetParameter(whole, "conv.weight", w); SetParameter(banded, "conv.weight", w); }
+            using (var b = randint(-3, 4, new long[] { 6 }).to(ScalarType.Float32)) { SetParameter(whole, "conv.bias", b); SetParameter(banded, "conv.bias", b); }
+            foreach (long frames in new long[] { 5, 4, 1 })
+            {
+                using var x = randint(-2, 3, new long[] { 1, 6, frames, 23, 7 }).to(ScalarType.Float32);
+                CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+                using var expected = whole.forward(x);
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
+                long calls = CogVideoXCausalConv3d.BandedCalls;
+                using var actual = banded.Forward(x.clone(), consumeInput: true);
+                Assert.AreEqual(calls + 1, CogVideoXCausalConv3d.BandedCalls, "the banded path ran");
+                CollectionAssert.AreEqual(Bytes(expected), Bytes(actual), $"outputs differ for a {frames}-frame chunk");
+                CollectionAssert.AreEqual(Bytes(whole.CachedFrames!), Bytes(banded.CachedFrames!), $"caches differ after a {frames}-frame chunk");
+            }
+        }
+        finally
+        {
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
+            CogVideoXCausalConv3d.MinBandRows = rowsBefore;
+        }
+    }
+
+    [TestMethod]
+    [DataRow(1L, 1L)]
+    [DataRow(1L, 3L)]
+    [DataRow(2L, 2L)]
+    public void GroupNormInPlaceByGroupsGivesTheBitsOfOneCall(long batch, long groupsPerSlice)
+    {
+        // Random floats of several scales and offsets (the moments are not exact), float32 and BF16 affine weights,
+        // slices of one or more groups with an uneven last slice, and a batch of two (slices that are not contiguous).
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes;
+        try
+        {
+            manual_seed(17 + batch + groupsPerSlice);
+            foreach (var weightType in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            foreach (var (scale, offset) in new[] { (1f, 0f), (3.7f, 11.3f), (1e-3f, -0.5f) })
+            {
+                using var norm = CogVideoXResnetBlock3D.NewGroupNorm(8, 32, 1e-6);
+                using (var w = randn(32).add(1)) SetParameter(norm, "weight", w);
+                using (var b = randn(32)) SetParameter(norm, "bias", b);
+                norm.to(weightType);
+                using var x = randn(new long[] { batch, 32, 5, 23, 7 }).mul(scale).add(offset);
+                CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+                using var expected = VideoDataset.Core.Models.ModelWeights.Norm(norm, x);
+                CogVideoXCausalConv3d.BandAboveBytes = 0;
+                // One group: 4 channels of batch x 5x23x7 float32 values.
+                CogVideoXCausalConv3d.BandBytes = groupsPerSlice * batch * 4 * 5 * 23 * 7 * 4;
+                var owned = x.clone();
+                using var actual = CogVideoXResnetBlock3D.NormConsuming(norm, owned);
+                Assert.IsTrue(ReferenceEquals(owned, actual), "normalised in place");
+                CollectionAssert.AreEqual(Bytes(expected), Bytes(actual), $"{weightType} weights, scale {scale}, offset {offset}: outputs differ in some bit");
+            }
+        }
+        finally
+        {
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
+        }
+    }
 }

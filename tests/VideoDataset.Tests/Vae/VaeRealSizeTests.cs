@@ -89,9 +89,11 @@ public class VaeRealSizeTests
             // The first level's padded inputs are 56-60 MB, the second level's at most 17 MB.
             CogVideoXCausalConv3d.BandAboveBytes = 20_000_000;
             CogVideoXCausalConv3d.BandBytes = 8_000_000;
-            long calls = CogVideoXCausalConv3d.BandedCalls;
+            long calls = CogVideoXCausalConv3d.BandedCalls, inPlace = CogVideoXCausalConv3d.InPlaceCalls, norms = CogVideoXResnetBlock3D.NormsInPlace;
             using var banded = encoder.Encode(video, 16);
             Assert.AreEqual(calls + 2 * 6, CogVideoXCausalConv3d.BandedCalls, "the first level's six convolutions ran in bands, in both chunks");
+            Assert.AreEqual(inPlace + 2 * 6, CogVideoXCausalConv3d.InPlaceCalls, "each wrote into its own input");
+            Assert.AreEqual(norms + 2 * 3, CogVideoXResnetBlock3D.NormsInPlace, "the first level's three norm2 ran in place, in both chunks");
             CollectionAssert.AreEqual(whole.contiguous().bytes.ToArray(), banded.contiguous().bytes.ToArray(), "outputs differ in some bit");
         }
         finally
@@ -99,6 +101,56 @@ public class VaeRealSizeTests
             CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
             CogVideoXCausalConv3d.BandBytes = sliceBefore;
             Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
+    public void InPlaceBandsAndGroupNormGiveTheBitsOfOneCallAtThe720Width()
+    {
+        // One band's shape at 720x480, window 16: 128 channels, 16 frames (18 time-padded), 720 columns, bands of 20
+        // rows. Here 60 rows in three such bands, written into the input, against one call; and GroupNorm by one group
+        // at a time and by several, in place, against one call. Random floats, compared byte for byte.
+        long aboveBefore = CogVideoXCausalConv3d.BandAboveBytes, sliceBefore = CogVideoXCausalConv3d.BandBytes, rowsBefore = CogVideoXCausalConv3d.MinBandRows;
+        try
+        {
+            using var noGrad = no_grad();
+            manual_seed(19);
+            using var conv = new CogVideoXCausalConv3d(128, 128);
+            using (var w = randn(new long[] { 128, 128, 3, 3, 3 }).mul(0.03)) conv.state_dict()["conv.weight"].copy_(w);
+            using var x = randn(new long[] { 1, 128, 16, 60, 720 });
+            CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+            byte[] expected;
+            using (var whole = conv.forward(x)) expected = whole.bytes.ToArray();
+            conv.ResetCache();
+            CogVideoXCausalConv3d.BandAboveBytes = 0;
+            CogVideoXCausalConv3d.MinBandRows = 16;
+            CogVideoXCausalConv3d.BandBytes = 128L * 18 * 60 * 720 * 4 / 3;
+            long inPlace = CogVideoXCausalConv3d.InPlaceCalls;
+            using (var banded = conv.Forward(x.clone(), consumeInput: true))
+            {
+                Assert.AreEqual(inPlace + 1, CogVideoXCausalConv3d.InPlaceCalls, "the convolution ran in bands into its input");
+                Assert.IsTrue(expected.AsSpan().SequenceEqual(banded.bytes), "in-place bands differ from one call in some bit");
+            }
+
+            using var norm = CogVideoXResnetBlock3D.NewGroupNorm(32, 128, 1e-6);
+            using (var w = randn(128).mul(0.2).add(1)) norm.weight!.copy_(w);
+            using (var b = randn(128).mul(0.2)) norm.bias!.copy_(b);
+            using var activation = x.mul(1.7).add(0.3);
+            CogVideoXCausalConv3d.BandAboveBytes = long.MaxValue;
+            using (var whole = VideoDataset.Core.Models.ModelWeights.Norm(norm, activation)) expected = whole.bytes.ToArray();
+            CogVideoXCausalConv3d.BandAboveBytes = 0;
+            foreach (long groupsPerSlice in new long[] { 1, 5 })
+            {
+                CogVideoXCausalConv3d.BandBytes = groupsPerSlice * 4L * 16 * 60 * 720 * 4;
+                using var normed = CogVideoXResnetBlock3D.NormConsuming(norm, activation.clone());
+                Assert.IsTrue(expected.AsSpan().SequenceEqual(normed.bytes), $"GroupNorm {groupsPerSlice} group(s) at a time differs from one call in some bit");
+            }
+        }
+        finally
+        {
+            CogVideoXCausalConv3d.BandAboveBytes = aboveBefore;
+            CogVideoXCausalConv3d.BandBytes = sliceBefore;
+            CogVideoXCausalConv3d.MinBandRows = rowsBefore;
         }
     }
 }

@@ -43,6 +43,10 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     internal static long BandedCalls => Interlocked.Read(ref _bandedCalls);
     static long _bandedCalls;
 
+    /// <summary>How many of those wrote their output into their input (for the tests).</summary>
+    internal static long InPlaceCalls => Interlocked.Read(ref _inPlaceCalls);
+    static long _inPlaceCalls;
+
     /// <summary>The frames the next chunk will be prefixed with, or null before the first chunk.</summary>
     internal Tensor? CachedFrames => _cache.Frames;
 
@@ -59,7 +63,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     {
         if (_timeKernel == 1)
         {
-            var y = ModelWeights.Conv(conv, input);
+            var y = Convolve(input);
             if (consumeInput) input.Dispose();
             return y;
         }
@@ -85,7 +89,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
             long frames = padded.shape[2];
             using (var tail = padded.narrow(2, frames - padFrames, padFrames))
                 _cache.Set(tail.clone().DetachFromDisposeScope());
-            return ModelWeights.Conv(conv, padded);
+            return Convolve(padded);
         }
     }
 
@@ -96,6 +100,8 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
     /// time-padded copy of the whole input exists, and oneDNN's copies are band-sized. The output bits are those of
     /// one call at every shape tried (CogVideoX-5b's first level, 96x64 to 720-wide frames: <c>VaeRealSizeTests</c>,
     /// <c>ReferenceBench --models slices</c>); oneDNN picks its kernel by shape, so this is checked, not proven.
+    /// When the caller hands its input over and the widths are equal, the output rows go into the input itself
+    /// (see <see cref="ConvolveBands"/>), so that no second activation exists.
     /// </summary>
     Tensor ForwardInBands(Tensor input, bool consumeInput, long paddedBytes)
     {
@@ -113,7 +119,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         else front = _cache.Frames.alias();
         using (front)
         {
-            // The next chunk's prefix: the last kernel-1 frames of [front, input].
+            // The next chunk's prefix: the last kernel-1 frames of [front, input], copied before any row is overwritten.
             Tensor next;
             if (frames >= padFrames)
             {
@@ -130,27 +136,75 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
             // Bands of equal height (give or take a row) and never thin: oneDNN picks its kernel by shape, and
             // a band of a few rows can get one that sums in another order.
             long bands = Math.Min(Math.Max(1, height / MinBandRows), (paddedBytes + BandBytes - 1) / BandBytes);
+            bool inPlace = false;
             Tensor output;
             using (var weight = ModelWeights.Use(conv.weight!, input.dtype))
             using (var bias = conv.bias is { } b ? ModelWeights.Use(b, input.dtype) : null)
             {
-                output = empty(new[] { input.shape[0], weight.shape[0], frames, height, input.shape[4] }, input.dtype, input.device);
-                for (long i = 0; i < bands; i++)
-                {
-                    long r0 = i * height / bands, r1 = (i + 1) * height / bands, a0 = Math.Max(0, r0 - 1), a1 = Math.Min(height, r1 + 1);
-                    using var frontRows = front.narrow(3, a0, a1 - a0);
-                    using var inputRows = input.narrow(3, a0, a1 - a0);
-                    using var band = cat(new[] { frontRows, inputRows }, 2);
-                    using var y = nn.functional.conv3d(band, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
-                    using var keep = y.narrow(3, r0 - a0, r1 - r0);
-                    using var target = output.narrow(3, r0, r1 - r0);
-                    target.copy_(keep);
-                }
+                // Stride 1 and equal widths: the output has the input's shape.
+                inPlace = consumeInput && weight.shape[0] == input.shape[1] && input.is_contiguous();
+                if (inPlace) Interlocked.Increment(ref _inPlaceCalls);
+                output = inPlace ? input : empty(new[] { input.shape[0], weight.shape[0], frames, height, input.shape[4] }, input.dtype, input.device);
+                ConvolveBands(input, front, output, bands, weight, bias);
             }
             _cache.Set(next.DetachFromDisposeScope());
-            if (consumeInput) input.Dispose();
+            if (consumeInput && !inPlace) input.Dispose();
             return output;
         }
+    }
+
+    /// <summary>
+    /// Convolves [front, input] band by band into <paramref name="output"/>, which may be <paramref name="input"/>
+    /// itself. Band i reads input rows [r0-1, r1+1) into its own time-padded copy; band i+1 reads from row r1-1 on,
+    /// so once band i's copy exists no later band reads the rows above r0_i, and band i-1's output (rows up to r0_i)
+    /// can go there. One band's output waits for the next band's copy; the last one is written at the end.
+    /// </summary>
+    void ConvolveBands(Tensor input, Tensor front, Tensor output, long bands, Tensor weight, Tensor? bias)
+    {
+        long height = input.shape[3];
+        Tensor? pending = null;
+        long pendingRow = 0;
+        try
+        {
+            for (long i = 0; i < bands; i++)
+            {
+                long r0 = i * height / bands, r1 = (i + 1) * height / bands, a0 = Math.Max(0, r0 - 1), a1 = Math.Min(height, r1 + 1);
+                Tensor band;
+                using (var frontRows = front.narrow(3, a0, a1 - a0))
+                using (var inputRows = input.narrow(3, a0, a1 - a0))
+                    band = cat(new[] { frontRows, inputRows }, 2);
+                if (pending is not null) { WriteRows(output, pendingRow, pending); pending = null; }
+                using (band)
+                using (var y = Convolve(band, weight, bias))
+                    pending = y.narrow(3, r0 - a0, r1 - r0);
+                pendingRow = r0;
+            }
+            if (pending is not null) { WriteRows(output, pendingRow, pending); pending = null; }
+        }
+        finally { pending?.Dispose(); }
+    }
+
+    // Copies rows (a view of a band's output) into output from row r0 on and disposes them.
+    static void WriteRows(Tensor output, long r0, Tensor rows)
+    {
+        using (rows)
+        using (var target = output.narrow(3, r0, rows.shape[3]))
+            target.copy_(rows);
+    }
+
+    /// <summary>
+    /// Every convolution of this layer (one call or a band), with its weights already in the input's dtype: one
+    /// place that decides how the convolution is computed.
+    /// </summary>
+    Tensor Convolve(Tensor paddedInput, Tensor weight, Tensor? bias) =>
+        nn.functional.conv3d(paddedInput, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
+
+    // One call with the layer's weights in the input's dtype.
+    Tensor Convolve(Tensor paddedInput)
+    {
+        using var weight = ModelWeights.Use(conv.weight!, paddedInput.dtype);
+        using var bias = conv.bias is { } b ? ModelWeights.Use(b, paddedInput.dtype) : null;
+        return Convolve(paddedInput, weight, bias);
     }
 
     protected override void Dispose(bool disposing)
