@@ -18,7 +18,9 @@ namespace VideoDataset.Core.Models;
 /// Linux only, and only where the kernel can populate a mapping without touching it
 /// (<c>MADV_POPULATE_READ</c>, Linux 5.14): that returns an error for a page that cannot be read, where touching
 /// it would kill the process. Every weight that cannot be mapped (another dtype or device, a misaligned offset,
-/// an empty tensor, an older kernel, any error) is read as before. A weight file that is rewritten in place while a
+/// an empty tensor, an older kernel, any error) is read as before. Half-precision weights are mapped wherever they
+/// start (the CPU computes in float32 and upcasts them into aligned buffers first); F32 weights only where they
+/// start on 64 bytes, as a tensor of libtorch's does, so that the output bits never depend on the loader. A weight file that is rewritten in place while a
 /// model is loaded changes or (cut short) faults the model: files are replaced, as <c>AtomicFile</c> and model
 /// downloads do, not rewritten.
 /// </remarks>
@@ -55,8 +57,11 @@ public sealed partial class WeightFileMap : IDisposable
         if (!s_kernelSupports || entry.ByteLength == 0) return null;
         var (path, offset) = _locate(entry.Name);
         long size = TensorData.ElementSize(entry.DType);
-        // The file is viewed as elements of the weight's dtype, so the weight must start on one.
+        // The file is viewed as elements of the weight's dtype, so the weight must start on one. A weight that
+        // computes as it is (not a half-precision one, which the CPU upcasts at use) must also be as aligned as
+        // libtorch's allocator makes tensors: BLAS kernels may round differently at other alignments.
         if (offset < 0 || offset % size != 0) return null;
+        if (entry.DType is not (TensorDType.BFloat16 or TensorDType.Float16) && offset % ComputeAlignment != 0) return null;
         if (MapFile(path, entry.DType) is not var (elements, start)) return null;
         if ((offset + entry.ByteLength) / size > elements.shape[0]) return null;
         if (!Populate(start + (nint)offset, entry.ByteLength)) return null;
@@ -98,6 +103,8 @@ public sealed partial class WeightFileMap : IDisposable
     }
 
     const int MadvPopulateRead = 22, EInval = 22;
+    // libtorch's CPU allocator aligns to 64 bytes (a mapping starts on a page, so file offsets give the alignment).
+    const long ComputeAlignment = 64;
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static partial int Madvise(IntPtr address, nuint length, int advice);

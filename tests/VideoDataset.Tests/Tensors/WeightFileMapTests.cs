@@ -44,24 +44,37 @@ public class WeightFileMapTests
         return new TensorData(dtype, shape, bytes);
     }
 
+    int _files;
+
     string Write(params (string Name, TensorData Tensor)[] tensors)
     {
-        string path = Path.Combine(_dir, "w.safetensors");
+        string path = Path.Combine(_dir, $"w{++_files}.safetensors");
         SafetensorsFile.Write(path, tensors);
         return path;
     }
 
     static WeightFileMap Map(SafetensorsFile file) => new(name => (file.Path, file.FileOffset(name)));
 
+    // A file whose F32 tensor "c" starts on 64 bytes (a BF16 filler in front of it, sized to get there).
+    SafetensorsFile WriteWithAlignedF32(params (string Name, TensorData Tensor)[] after)
+    {
+        for (int filler = 1; ; filler++)
+        {
+            var file = SafetensorsFile.Open(Write(
+                [("filler", Random(TensorDType.BFloat16, [filler], 9)), ("c", Random(TensorDType.Float32, [2, 3], 3)), .. after]));
+            if (file.FileOffset("c") % 64 == 0) return file;
+        }
+    }
+
     [TestMethod]
     public void MappedWeightsHoldTheFilesBytes()
     {
-        // Each starts at a multiple of its element size (the F32 one first).
-        var file = SafetensorsFile.Open(Write(
-            ("c", Random(TensorDType.Float32, [2, 3], 3)),
+        // Half-precision weights wherever they start on an element (the first at an odd multiple of 2), F32 on 64 bytes.
+        var file = WriteWithAlignedF32(
             ("a", Random(TensorDType.BFloat16, [3, 5], 1)),
             ("b", Random(TensorDType.Float16, [4], 2)),
-            ("d", Random(TensorDType.BFloat16, [1000, 300], 4))));
+            ("d", Random(TensorDType.BFloat16, [1000, 300], 4)));
+        Assert.AreNotEqual(0, file.FileOffset("b") % 4);
         using var map = Map(file);
         foreach (var entry in file.Entries.Values)
         {
@@ -85,6 +98,11 @@ public class WeightFileMapTests
             ("empty", new TensorData(TensorDType.BFloat16, [0, 4], []))));
         using var map = Map(file);
         Assert.IsNull(map.TryMap(file.Entries["f32"]), "a misaligned F32 weight cannot be a view");
+        var aligned = WriteWithAlignedF32(("late", Random(TensorDType.Float32, [5], 10)));
+        using var alignedMap = Map(aligned);
+        Assert.AreEqual(24, aligned.FileOffset("late") - aligned.FileOffset("c"));
+        Assert.IsNull(alignedMap.TryMap(aligned.Entries["late"]), "an F32 weight 4 but not 64-byte aligned is read, as libtorch would align it");
+        using (var c = alignedMap.TryMap(aligned.Entries["c"])) Assert.IsNotNull(c, "an F32 weight on 64 bytes is mapped");
         Assert.IsNull(map.TryMap(file.Entries["empty"]));
         foreach (var entry in file.Entries.Values)
         {
@@ -101,7 +119,7 @@ public class WeightFileMapTests
     [TestMethod]
     public void WritingAMappedWeightNeverReachesTheFile()
     {
-        string path = Write(("w", Random(TensorDType.Float32, [64, 64], 7)));
+        string path = Write(("w", Random(TensorDType.BFloat16, [64, 64], 7)));
         byte[] before = File.ReadAllBytes(path);
         var file = SafetensorsFile.Open(path);
         using var map = Map(file);
@@ -129,8 +147,11 @@ public class WeightFileMapTests
     public void LoadersGiveTheSameParametersMappedOrRead()
     {
         string t5 = Path.Combine(_dir, "t5"), vae = Path.Combine(_dir, "vae");
+        // In BF16, as the real checkpoints are (the tiny models' F32 weights are mapped only where 64-byte aligned).
         TinyT5.Write(t5);
         TinyVae.Write(vae);
+        ToBFloat16(Path.Combine(t5, "model.safetensors"));
+        ToBFloat16(Path.Combine(vae, VaeLoader.WeightsFileName));
         bool before = WeightFileMap.Enabled;
         try
         {
@@ -147,6 +168,12 @@ public class WeightFileMapTests
             foreach (var (name, bytes) in vaeRead) CollectionAssert.AreEqual(bytes, vaeMapped[name], name);
         }
         finally { WeightFileMap.Enabled = before; }
+    }
+
+    static void ToBFloat16(string path)
+    {
+        var file = SafetensorsFile.Open(path);
+        SafetensorsFile.Write(path, Support.RealSizeModels.Converted(file.Entries.Keys.Select(k => (k, file.Read(k))).ToList(), TensorDType.BFloat16));
     }
 
     // Every parameter's bytes; whether the model's folder is mapped while it is loaded, and no longer once it is disposed.
