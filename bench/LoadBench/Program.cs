@@ -1,14 +1,13 @@
 // Loading benchmark: load time against reading the weight files from a warm page cache, and peak resident memory
 // against the model's bytes, for T5 v1.1 XXL (then, optionally, tokens/s of 498-token texts) or CogVideoX-5b's VAE.
-//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map] [--no-thp]
+//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map] [--thp]
 // The parent writes random BF16 weights of XXL's exact shapes (two shards and an index, as the real checkpoint;
 // RealSizeModels, shared with the tests) unless --dir already holds them, reads every file twice (the second
 // read is the warm figure), then loads in a child process of its own so that its peak RSS (VmHWM) is the load's.
 // Loaders: read (each weight read into new memory) and map (each weight a view of its file's mapped pages,
 // WeightFileMap, where the loaders use it); --old also loads the way the loader did before (float32 modules with
-// random initialisation, copied over). The children turn on transparent huge pages for libtorch's allocations of
-// 2 MiB and more as the worker does (TorchHugePages); --no-thp starts them with THP_MEM_ALLOC_ENABLE=0. They print
-// AnonHugePages.
+// random initialisation, copied over). --thp starts the children with THP_MEM_ALLOC_ENABLE=1 (libtorch's allocator
+// then advises transparent huge pages for allocations of 2 MiB and more); the children print AnonHugePages.
 using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
@@ -19,7 +18,6 @@ using VideoDataset.Tests.Support;
 using static TorchSharp.torch;
 
 const string ChildFlag = "--load-one";
-VideoDataset.Core.Models.TorchHugePages.Enable(); // as the worker does; --no-thp turns it off in the children
 if (args.Length > 0 && args[0] == ChildFlag)
     return LoadOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]));
 
@@ -58,7 +56,7 @@ try
     foreach (string mode in args.Contains("--old") ? loaders.Prepend("old") : loaders)
     {
         string load = LoadAverage();
-        var r = Child(dir, modelKind == "vae" ? mode + "-vae" : mode, texts, batch, !args.Contains("--no-thp"));
+        var r = Child(dir, modelKind == "vae" ? mode + "-vae" : mode, texts, batch, args.Contains("--thp"));
         double modelMiB = r.ModelBytes / 1048576.0;
         rows.Add(FormattableString.Invariant(
             $"| {(modelKind == "vae" ? "VAE 5b" : $"T5-XXL {layers}")} | {mode switch { "old" => "before: float32 modules, random init, copy", "read" => "meta device, read into new memory, BF16 kept", _ => "meta device, files mapped, BF16 kept" }} | {fileBytes / 1e9:F2} | {secondRead:F2}, {thirdRead:F2} / {warmReadFresh:F2} | {r.LoadSeconds:F2} | {r.LoadSeconds / warmRead:F2} / {r.LoadSeconds / warmReadFresh:F2} | {modelMiB:F0} | {r.BaseMiB:F0} | {r.PeakMiB:F0} | {(r.PeakMiB - r.BaseMiB) / modelMiB:F3} | {r.PeakMiB / modelMiB:F3} | {(r.TokensPerSecond > 0 ? $"{r.TokensPerSecond:F1} ({texts} texts, batch {batch}, peak {r.EncodePeakMiB:F0} MiB)" : "-")} | {load} |"));
@@ -187,8 +185,8 @@ static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, dou
 {
     // Started the way this process was: the apphost directly, or `dotnet LoadBench.dll`.
     var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-    // Off: libtorch's CPU allocator then uses 4 KiB pages only (on, the default, it advises huge pages from 2 MiB).
-    if (!thp) psi.Environment[VideoDataset.Core.Models.TorchHugePages.Variable] = "0";
+    // libtorch's CPU allocator then advises transparent huge pages for its allocations of 2 MiB and more.
+    if (thp) psi.Environment["THP_MEM_ALLOC_ENABLE"] = "1";
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
     foreach (var a in new[] { ChildFlag, dir, mode, texts.ToString(), batch.ToString() }) psi.ArgumentList.Add(a);
     using var p = Process.Start(psi)!;

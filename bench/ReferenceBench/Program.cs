@@ -30,7 +30,6 @@ using VideoDataset.Core.Tensors;
 using VideoDataset.Tests.Support;
 using static TorchSharp.torch;
 
-VideoDataset.Core.Models.TorchHugePages.Enable(); // as the worker does, before the first tensor
 string[] models = Option("--models", "vae,t5").Split(',');
 string[] vaeSizes = Option("--vae-sizes", "96x64").Split(',');
 int frames = int.Parse(Option("--frames", "49"));

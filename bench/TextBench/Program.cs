@@ -18,7 +18,6 @@ using TorchSharp;
 using VideoDataset.Core.Models.T5;
 using VideoDataset.Core.Text;
 
-VideoDataset.Core.Models.TorchHugePages.Enable(); // as the worker does, before the first tensor
 int length = int.Parse(Option("--length", "498"));
 int[] batches = Option("--batches", "1,8").Split(',').Select(int.Parse).ToArray();
 string[] names = Option("--configs", "tiny,mid").Split(',').Where(n => n != "none").ToArray();

@@ -17,7 +17,6 @@ using VideoDataset.Core.Models.Vae;
 using VideoDataset.Core.Tensors;
 using VideoDataset.Core.Video;
 
-VideoDataset.Core.Models.TorchHugePages.Enable(); // as the worker does, before the first tensor
 const string ChildFlag = "--encode-one";
 if (args.Length > 0 && args[0] == ChildFlag) return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args[6] == "ahead", int.Parse(args[7]));
 
