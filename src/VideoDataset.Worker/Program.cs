@@ -14,7 +14,6 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length == 0) return Usage();
-        Core.Models.TorchHugePages.Enable(); // before libtorch's first allocation, which reads it
         if (NativeRuntime.Load() is int failed) return failed;
         try
         {
