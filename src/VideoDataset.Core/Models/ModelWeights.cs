@@ -48,10 +48,14 @@ public static class ModelWeights
     /// <summary>
     /// A tensor of <paramref name="entry"/>'s shape in <paramref name="dtype"/> on <paramref name="device"/>,
     /// filled by reading the file's bytes directly into a CPU tensor of the file's dtype (converted and moved
-    /// only when <paramref name="dtype"/> or <paramref name="device"/> differ).
+    /// only when <paramref name="dtype"/> or <paramref name="device"/> differ). With <paramref name="map"/>, a weight
+    /// kept as stored on the CPU is instead a view of its file's mapped pages where it can be (<see cref="WeightFileMap"/>).
     /// </summary>
-    public static Tensor Read(SafetensorsEntry entry, ByteReader read, ScalarType dtype, Device device)
+    public static Tensor Read(SafetensorsEntry entry, ByteReader read, ScalarType dtype, Device device, WeightFileMap? map = null)
     {
+        if (map is not null && device.type == DeviceType.CPU && dtype == TorchConvert.ToScalarType(entry.DType)
+            && map.TryMap(entry) is { } mapped)
+            return mapped;
         var cpu = torch.empty(entry.Shape, TorchConvert.ToScalarType(entry.DType));
         try
         {

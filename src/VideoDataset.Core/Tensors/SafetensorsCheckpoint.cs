@@ -103,6 +103,13 @@ public sealed class SafetensorsCheckpoint
     /// <summary>Part of one tensor's bytes straight into <paramref name="destination"/>; see <see cref="SafetensorsFile.ReadInto"/>.</summary>
     public void ReadInto(string name, Span<byte> destination, long tensorOffset = 0) => FileOf(name).ReadInto(name, destination, tensorOffset);
 
+    /// <summary>The file holding tensor <paramref name="name"/> and where its data starts in it.</summary>
+    public (string Path, long Offset) Locate(string name)
+    {
+        var file = FileOf(name);
+        return (file.Path, file.FileOffset(name));
+    }
+
     public bool Contains(string name) => _fileOf.ContainsKey(name);
 
     SafetensorsFile FileOf(string name) =>

@@ -172,6 +172,11 @@ public sealed class SafetensorsFile
         return new TensorData(entry.DType, entry.Shape, bytes);
     }
 
+    /// <summary>Where tensor <paramref name="name"/>'s data starts in the file (bytes from its beginning); VDS4113 for an unknown name.</summary>
+    public long FileOffset(string name) =>
+        Entries.TryGetValue(name, out var entry) ? _dataStart + entry.DataOffset
+            : throw Error(DiagnosticCodes.SafetensorsNoSuchTensor, Path, $"the file holds no tensor named '{name}'");
+
     /// <summary>
     /// Reads <paramref name="destination"/>.Length bytes of one tensor's data, starting <paramref name="tensorOffset"/>
     /// bytes into it, straight into <paramref name="destination"/> (a model parameter's storage: no intermediate copy).

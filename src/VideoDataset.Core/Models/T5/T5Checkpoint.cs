@@ -29,6 +29,9 @@ public sealed class T5Checkpoint
         _readInto = readInto;
     }
 
+    /// <summary>Where each tensor's bytes lie in which file, when the checkpoint is files (null otherwise).</summary>
+    public WeightFileMap.Locator? Locate { get; init; }
+
     public TensorData Read(string name) => _read(name);
 
     /// <summary>Bytes [<paramref name="tensorOffset"/>, + destination length) of tensor <paramref name="name"/>.</summary>
@@ -45,5 +48,8 @@ public sealed class T5Checkpoint
     public static T5Checkpoint Open(string t5Dir) => FromCheckpoint(SafetensorsCheckpoint.Open(t5Dir, WeightsFileName));
 
     public static T5Checkpoint FromCheckpoint(SafetensorsCheckpoint checkpoint) =>
-        new(checkpoint.Files[0], checkpoint.Names.ToDictionary(n => n, checkpoint.Entry, StringComparer.Ordinal), checkpoint.Read, checkpoint.ReadInto);
+        new(checkpoint.Files[0], checkpoint.Names.ToDictionary(n => n, checkpoint.Entry, StringComparer.Ordinal), checkpoint.Read, checkpoint.ReadInto)
+        {
+            Locate = checkpoint.Locate,
+        };
 }

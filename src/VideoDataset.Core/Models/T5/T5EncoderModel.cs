@@ -104,10 +104,11 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
                 $"T5 encoder weights do not match {DescribeConfig()}: {string.Join("; ", parts)}"));
         }
         using var noGrad = torch.no_grad();
+        using var map = checkpoint.Locate is { } locate ? WeightFileMap.For(locate) : null;
         foreach (var (name, key) in sources)
         {
             var entry = checkpoint.Entries[key];
-            ModelWeights.Assign(this, name, ModelWeights.Read(entry with { Name = key }, checkpoint.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device));
+            ModelWeights.Assign(this, name, ModelWeights.Read(entry with { Name = key }, checkpoint.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device, map));
         }
     }
 

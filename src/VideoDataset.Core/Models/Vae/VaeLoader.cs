@@ -78,11 +78,12 @@ public static class VaeLoader
                 $"the weights do not fit the encoder of config.json ({problems.Count} problem(s)): {string.Join("; ", problems)}"));
 
         using var noGrad = no_grad();
+        using var map = WeightFileMap.For(weights.Locate);
         foreach (var name in targets.Keys)
         {
             var entry = weights.Entry(Prefix + name);
             Tensor value;
-            try { value = ModelWeights.Read(entry, weights.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device); }
+            try { value = ModelWeights.Read(entry, weights.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device, map); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
