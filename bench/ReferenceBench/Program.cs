@@ -3,7 +3,8 @@
 // the same weight files, in one run, with the same number of torch threads.
 //   dotnet run -c Release --project bench/ReferenceBench -- [--models vae,t5] [--vae-sizes 96x64,720x480]
 //       [--frames 49] [--chunk 16] [--t5-layers 2] [--batch 1] [--length 498] [--repeats 2] [--threads N]
-//       [--t5-dir DIR] [--t5-converted auto|yes|no] [--reference-blas system,DIR]
+//       [--t5-dir DIR] [--t5-converted auto|yes|no] [--reference-blas system,DIR] [--reference-wait default,passive]
+//       [--runtime worker|default] [--keep]
 // Weights: CogVideoX-5b's VAE and T5 v1.1 XXL's shape (--t5-layers of 24), random BF16, written by RealSizeModels
 // as the tests write them. Inputs: a uniform random video in [-1, 1] (float32 [1, 3, frames, H, W]) and uniform
 // random token ids. Timed on both sides: the forward pass only (ours: CogVideoXEncoder3D.Encode with the chunk
@@ -31,6 +32,11 @@ using VideoDataset.Tests.Support;
 using static TorchSharp.torch;
 
 string[] models = Option("--models", "vae,t5").Split(',');
+// Before the first torch call: libtorch's runtime reads these when it loads. "worker" runs our VAE with the settings the
+// worker's latents stage uses (NativeRuntimeSettings.VaeCpu); the T5 stage runs without them, so a run with t5 does too.
+string runtime = Option("--runtime", models.Contains("t5") ? "default" : "worker");
+bool runtimeApplied = runtime == "worker" && VideoDataset.Core.Models.NativeRuntimeSettings.Apply(VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu);
+string[] referenceWaits = Option("--reference-wait", "default").Split(',');
 string[] vaeSizes = Option("--vae-sizes", "96x64").Split(',');
 int frames = int.Parse(Option("--frames", "49"));
 int chunk = int.Parse(Option("--chunk", "16"));
@@ -53,6 +59,7 @@ Directory.CreateDirectory(dir);
 var rows = new List<string>();
 Console.WriteLine($"ReferenceBench: CPU float32, torch threads {threads} on both sides, {Environment.ProcessorCount} cores, {repeats} runs each (fastest counts)");
 Console.WriteLine($"load average at start: {LoadAverage()}");
+Console.WriteLine($"our native runtime: {(runtimeApplied ? string.Join(" ", VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu.Select(v => $"{v.Key}={VideoDataset.Core.Models.NativeRuntimeSettings.Get(v.Key)}")) + " (the worker's latents stage)" : "libtorch's defaults")}");
 try
 {
     if (models.Contains("vae"))
@@ -88,16 +95,17 @@ try
             using var mine = latent!.squeeze(0).permute(1, 0, 2, 3).contiguous();
             latent.Dispose();
             foreach (string blas in blases)
+            foreach (string wait in referenceWaits)
             {
                 string loadTheirs = LoadAverage();
-                string script = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, vaeDir, input, chunk.ToString(), output,
+                string script = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, wait, vaeDir, input, chunk.ToString(), output,
                     "--time", repeats.ToString(), "--threads", threads.ToString());
                 var theirs = Times(script, skip: 1);
                 var theirsCpu = Times(script, skip: 1, prefix: "CPU ");
-                Console.WriteLine($"  PyTorch {size} ({BlasName(blas)}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", theirsCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
+                Console.WriteLine($"  PyTorch {size} ({BlasName(blas)}, OpenMP wait {wait}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", theirsCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
                 using var reference = TorchConvert.ToTorch(SafetensorsFile.Open(output).Read($"latent_{chunk}"));
                 string agreement = Agreement(mine, reference);
-                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; PyTorch with {BlasName(blas)} | {ours.Min():F2} s (CPU {oursCpu.Min():F2} s) | {theirs.Min():F2} s (CPU {theirsCpu.Min():F2} s) | **{ours.Min() / theirs.Min():F2}x** (CPU **{oursCpu.Min() / theirsCpu.Min():F2}x**; target <= 0.70) | {agreement} | - | {load} / {loadTheirs} |");
+                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; ours with {(runtimeApplied ? "the worker's runtime settings" : "libtorch's defaults")}; PyTorch with {BlasName(blas)}, OpenMP wait {wait} | {ours.Min():F2} s (CPU {oursCpu.Min():F2} s) | {theirs.Min():F2} s (CPU {theirsCpu.Min():F2} s) | **{ours.Min() / theirs.Min():F2}x** (CPU **{oursCpu.Min() / theirsCpu.Min():F2}x**; target <= 0.70) | {agreement} | - | {load} / {loadTheirs} |");
                 Console.WriteLine(rows[^1]);
             }
         }
@@ -248,10 +256,12 @@ try
             int[] wh = size.Split('x').Select(int.Parse).ToArray();
             manual_seed(2024);
             using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             using var latent = encoder.Encode(video, chunk);
+            double seconds = sw.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(latent.contiguous().bytes));
-            Console.WriteLine($"HASH {size} {frames} frames chunk {chunk}: {hash} ({sw.Elapsed.TotalSeconds:F1} s, peak RSS {Kib("VmHWM:") / 1024} MiB)");
+            Console.WriteLine($"HASH {size} {frames} frames chunk {chunk}: {hash} ({seconds:F1} s, CPU {cpuSeconds:F1} s, peak RSS {Kib("VmHWM:") / 1024} MiB, load {LoadAverage()})");
         }
     }
     if (models.Contains("t5"))
@@ -294,7 +304,7 @@ try
             string loadTheirs = LoadAverage();
             var arguments = new List<string> { "encode", t5Dir, idsPath, output, "--time", repeats.ToString(), "--threads", threads.ToString() };
             if (converted) arguments.Add("--converted");
-            string run = RunPython(Path.Combine(python, "t5_reference.py"), blas, threads, [.. arguments]);
+            string run = RunPython(Path.Combine(python, "t5_reference.py"), blas, threads, "default", [.. arguments]);
             var theirs = Times(run, skip: 0);
             string theirPeak = run.Split('\n').FirstOrDefault(l => l.StartsWith("PEAK_RSS_KB ", StringComparison.Ordinal)) is { } peakLine
                 ? $"{long.Parse(peakLine[12..].Trim()) / 1024.0:F0} MiB" : "?";
@@ -313,7 +323,8 @@ try
 }
 finally
 {
-    Directory.Delete(dir, recursive: true);
+    if (args.Contains("--keep")) Console.WriteLine($"kept {dir}");
+    else Directory.Delete(dir, recursive: true);
 }
 Console.WriteLine();
 Console.WriteLine("| what | ours (forward; CPU time of all threads) | PyTorch 1.13 reference (forward; CPU time) | ours / PyTorch (wall; CPU) | outputs | peak RSS ours / PyTorch | load average before ours / before PyTorch |");
@@ -364,9 +375,12 @@ static string BlasName(string blas) =>
     blas == "system" ? "Debian's reference BLAS (libblas3)"
     : Directory.GetFiles(blas, "libopenblas*").Length > 0 ? "OpenBLAS" : $"the libblas.so.3 of {blas}";
 
-static string RunPython(string script, string blas, int threads, params string[] arguments)
+// wait: "default" (libgomp's: spin, then sleep) or "passive" (OMP_WAIT_POLICY=PASSIVE, as our VAE runs).
+static string RunPython(string script, string blas, int threads, string wait, params string[] arguments)
 {
     var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+    if (wait == "passive") psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+    else if (wait != "default") throw new ArgumentException($"--reference-wait: expected default or passive, found '{wait}'");
     if (blas != "system")
     {
         if (!File.Exists(Path.Combine(blas, "libblas.so.3"))) throw new InvalidOperationException($"no libblas.so.3 in {blas}");

@@ -18,7 +18,12 @@ using VideoDataset.Core.Tensors;
 using VideoDataset.Core.Video;
 
 const string ChildFlag = "--encode-one";
-if (args.Length > 0 && args[0] == ChildFlag) return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args[6] == "ahead", int.Parse(args[7]));
+if (args.Length > 0 && args[0] == ChildFlag)
+{
+    // The child runs as the worker's latents stage does: with its native runtime settings, set before the first torch call.
+    VideoDataset.Core.Models.NativeRuntimeSettings.Apply(VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu);
+    return EncodeOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args[6] == "ahead", int.Parse(args[7]));
+}
 
 var configs = new Dictionary<string, VaeConfig>
 {

@@ -1,4 +1,5 @@
 using VideoDataset.Core.Diagnostics;
+using VideoDataset.Core.Models;
 using VideoDataset.Core.Worker;
 
 namespace VideoDataset.Worker;
@@ -14,6 +15,8 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length == 0) return Usage();
+        // Read by libtorch's runtime when it loads, so set first: the VAE encoder's (bit-neutral) thread and memory settings.
+        bool runtimeSettings = args[0] is WorkerRequest.Latents or "selftest" && NativeRuntimeSettings.Apply(NativeRuntimeSettings.VaeCpu);
         if (NativeRuntime.Load() is int failed) return failed;
         try
         {
@@ -23,7 +26,7 @@ public static class Program
                 case WorkerRequest.Text: return new TextStage(Request(args)).Run();
                 case WorkerRequest.Segments: return SegmentStage.Run(Request(args));
                 case "tiny-model": return TinyModels.Write(Option(args, "--out"));
-                case "selftest": return SelfTest();
+                case "selftest": return SelfTest(runtimeSettings);
                 default: return Usage();
             }
         }
@@ -58,11 +61,13 @@ public static class Program
     }
 
     /// <summary>Proves libtorch loads and computes in this process (the build's native patch works).</summary>
-    static int SelfTest()
+    static int SelfTest(bool runtimeSettings)
     {
         using var t = TorchSharp.torch.arange(1, 5, dtype: TorchSharp.torch.float32);
         string device = TorchSharp.torch.cuda.is_available() ? ComputeDevice.Cuda : ComputeDevice.Cpu;
         Console.WriteLine($"selftest: torch sum = {t.sum().item<float>()}, device = {Devices.Use(device).type}");
+        // What the latents stage runs with (set here the same way), and whether it was set before libtorch loaded.
+        Console.WriteLine($"selftest: runtime {string.Join(" ", NativeRuntimeSettings.VaeCpu.Select(s => $"{s.Key}={NativeRuntimeSettings.Get(s.Key)}"))}, set before libtorch loaded: {(runtimeSettings ? "yes" : "no")}");
         return 0;
     }
 }
