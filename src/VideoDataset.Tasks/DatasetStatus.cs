@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using VideoDataset.Core.Annotations;
 using VideoDataset.Core.Dataset;
+using VideoDataset.Core.IO;
 using VideoDataset.Core.Staleness;
 using VideoDataset.Core.Worker;
 
@@ -44,13 +45,13 @@ public sealed partial class DatasetStatus : Microsoft.Build.Utilities.Task
 
             // The annotation file is the final build's to write; until it is current, plan from the
             // scene and caption files in memory, as the shards do, and write nothing.
-            string content = segments.Plan.AnnotationContent(_ => true);
-            if (File.Exists(settings.AnnotationFile) && File.ReadAllText(settings.AnnotationFile) == content)
+            byte[] content = Encoding.UTF8.GetBytes(segments.Plan.AnnotationContent(_ => true));
+            if (AtomicFile.Holds(settings.AnnotationFile, content))
                 Say("  annotation file: current");
             else
             {
                 Say("  annotation file: not current (the final build, without ShardIndex, writes it); planned from the scene and caption files:");
-                var all = AnnotationReader.Read(settings.AnnotationFile, settings.EpisodeDir, checkExists: _ => false, content: Encoding.UTF8.GetBytes(content));
+                var all = AnnotationReader.Read(settings.AnnotationFile, settings.EpisodeDir, checkExists: _ => false, content: content);
                 // Latents of sequences made now are planned from their videos; the others' videos are still to be made, and so are their latents.
                 var made = all.Entries.Where(e => current.Contains(e.Video)).ToList();
                 var plan = DatasetPlan.Create(settings, BuildState.LoadCache(settings, "content-hashes.tsv"), ProjectFile, ComputeDevice.VisibleGpus(), annotations: new AnnotationSet(made, all.Diagnostics));
@@ -68,7 +69,7 @@ public sealed partial class DatasetStatus : Microsoft.Build.Utilities.Task
         var whole = state.Plan;
         var stale = whole.StaleLatents(state.OutputKeys).Select(LatentName).ToList();
         var missingTexts = whole.StaleTexts().Select(t => (t.RelativePath, t.Key)).ToList();
-        int currentManifests = whole.Manifests.Count(m => File.Exists(m.OutputPath) && File.ReadAllText(m.OutputPath) == m.Content);
+        int currentManifests = whole.Manifests.Count(m => AtomicFile.Holds(m.OutputPath, Encoding.UTF8.GetBytes(m.Content)));
         string manifestsLine = $"  manifests: {currentManifests} of {whole.Manifests.Count} current" + (currentManifests < whole.Manifests.Count ? " (the final build, without ShardIndex, writes them)" : "");
         return Summarize(whole, whole.Latents.Count, stale, whole.Texts.Count, missingTexts, manifestsLine, shards, work);
     }

@@ -200,12 +200,7 @@ public sealed class CogVideoXCausalConv3d : nn.Module<Tensor, Tensor>
         nn.functional.conv3d(paddedInput, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
 
     // One call with the layer's weights in the input's dtype.
-    Tensor Convolve(Tensor paddedInput)
-    {
-        using var weight = ModelWeights.Use(conv.weight!, paddedInput.dtype);
-        using var bias = conv.bias is { } b ? ModelWeights.Use(b, paddedInput.dtype) : null;
-        return Convolve(paddedInput, weight, bias);
-    }
+    Tensor Convolve(Tensor paddedInput) => ModelWeights.Conv(conv, paddedInput);
 
     protected override void Dispose(bool disposing)
     {

@@ -26,9 +26,7 @@ public sealed class CogVideoXDownBlock3D : nn.Module<Tensor, Tensor>
     /// <summary><see cref="forward"/>, disposing <paramref name="input"/> as soon as the first ResNet block is done with it.</summary>
     internal Tensor Forward(Tensor input, bool consumeInput)
     {
-        var h = resnets[0].forward(input);
-        if (consumeInput) input.Dispose();
-        foreach (var resnet in resnets.Skip(1)) { var next = resnet.forward(h); h.Dispose(); h = next; }
+        var h = CogVideoXResnetBlock3D.Chain(resnets, input, consumeInput);
         if (downsamplers is not null)
             foreach (var down in downsamplers) h = down.Forward(h, consumeInput: true);
         return h;

@@ -19,11 +19,5 @@ public sealed class CogVideoXMidBlock3D : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => Forward(input, consumeInput: false);
 
     /// <summary><see cref="forward"/>, disposing <paramref name="input"/> as soon as the first ResNet block is done with it.</summary>
-    internal Tensor Forward(Tensor input, bool consumeInput)
-    {
-        var h = resnets[0].forward(input);
-        if (consumeInput) input.Dispose();
-        foreach (var resnet in resnets.Skip(1)) { var next = resnet.forward(h); h.Dispose(); h = next; }
-        return h;
-    }
+    internal Tensor Forward(Tensor input, bool consumeInput) => CogVideoXResnetBlock3D.Chain(resnets, input, consumeInput);
 }

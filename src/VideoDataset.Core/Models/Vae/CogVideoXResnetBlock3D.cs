@@ -55,6 +55,23 @@ public sealed class CogVideoXResnetBlock3D : nn.Module<Tensor, Tensor>
         return y.add_(shortcut);
     }
 
+    /// <summary>
+    /// <paramref name="resnets"/> in turn, each intermediate disposed once the next exists, and
+    /// <paramref name="input"/> too (when handed over) as soon as the first block is done with it.
+    /// </summary>
+    internal static Tensor Chain(IEnumerable<CogVideoXResnetBlock3D> resnets, Tensor input, bool consumeInput)
+    {
+        Tensor? h = null;
+        foreach (var resnet in resnets)
+        {
+            var next = resnet.forward(h ?? input);
+            if (h is not null) h.Dispose();
+            else if (consumeInput) input.Dispose();
+            h = next;
+        }
+        return h ?? throw new InvalidOperationException("a block without ResNet blocks");
+    }
+
     /// <summary>How many GroupNorms so far ran in place (for the tests).</summary>
     internal static long NormsInPlace => Interlocked.Read(ref _normsInPlace);
     static long _normsInPlace;
