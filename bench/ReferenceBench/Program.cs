@@ -34,7 +34,7 @@ using static TorchSharp.torch;
 string[] models = Option("--models", "vae,t5").Split(',');
 // Before the first torch call: libtorch's runtime reads these when it loads. "worker" runs our VAE with the settings the
 // worker's latents stage uses (NativeRuntimeSettings.VaeCpu); the T5 stage runs without them, so a run with t5 does too.
-string runtime = Option("--runtime", models.Contains("t5") ? "default" : "worker");
+string runtime = Option("--runtime", models.Contains("t5") || models.Contains("linear") ? "default" : "worker");
 bool runtimeApplied = runtime == "worker" && VideoDataset.Core.Models.NativeRuntimeSettings.Apply(VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu);
 string[] referenceWaits = Option("--reference-wait", "default").Split(',');
 string[] vaeSizes = Option("--vae-sizes", "96x64").Split(',');
@@ -245,6 +245,77 @@ try
             }
         }
     }
+    if (models.Contains("linear"))
+    {
+        // The T5's BF16 linear layers tiled (WeightUpcastBuffer.Linear) against one matmul over the whole upcast weight,
+        // at T5-XXL's shapes: bits (byte compare of the outputs) and time, per torch thread count and tile size.
+        string[] tokenSpecs = Option("--tokens", "1,7,64,498,2x498,1992").Split(',');
+        int[] threadCounts = Option("--thread-counts", threads.ToString()).Split(',').Select(int.Parse).ToArray();
+        double[] tileMiB = Option("--tile-mib", "0.5,1,2,4,8,16").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        int linearRepeats = int.Parse(Option("--linear-repeats", "1"));
+        // --row-quantum 16 shows why tiles are multiples of 64 rows (bench/README.md).
+        if (Option("--row-quantum", "") is { Length: > 0 } quantum) VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum = long.Parse(quantum);
+        var shapes = Option("--shapes", "") is { Length: > 0 } shapeList
+            ? shapeList.Split(',').Select(v => v.Split('x').Select(long.Parse).ToArray()).Select(v => ("weight", v[0], v[1])).ToArray()
+            : new (string Name, long Out, long In)[] { ("q/k/v/o", 4096, 4096), ("wi_0/wi_1", 10240, 4096), ("wo", 4096, 10240) };
+        long savedTile = VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes;
+        int different = 0;
+        using var noGrad = inference_mode();
+        Console.WriteLine("| threads | weight [out, in] | tokens | tile | rows per tile | bits | time (ms) | one matmul (ms) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (int threadCount in threadCounts)
+        {
+            set_num_threads(threadCount);
+            foreach (var (name, outFeatures, inFeatures) in shapes)
+            {
+                using var layer = nn.Linear(inFeatures, outFeatures, hasBias: false, device: VideoDataset.Core.Models.ModelWeights.Meta);
+                manual_seed(outFeatures * 7 + inFeatures);
+                VideoDataset.Core.Models.ModelWeights.Assign(layer, "weight", randn(outFeatures, inFeatures).mul(0.05).to(ScalarType.BFloat16));
+                foreach (string spec in tokenSpecs)
+                {
+                    long[] bl = spec.Contains('x') ? spec.Split('x').Select(long.Parse).ToArray() : [1, long.Parse(spec)];
+                    manual_seed(bl[0] * 1000 + bl[1]);
+                    using var input = randn(bl[0], bl[1], inFeatures);
+                    double Time(long tileBytes, out Tensor result)
+                    {
+                        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = tileBytes;
+                        Tensor? last = null;
+                        double best = double.MaxValue;
+                        using var upcast = VideoDataset.Core.Models.WeightUpcastBuffer.Begin();
+                        for (int i = 0; i < linearRepeats; i++)
+                        {
+                            last?.Dispose();
+                            var sw = Stopwatch.StartNew();
+                            last = VideoDataset.Core.Models.ModelWeights.Linear(layer, input);
+                            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+                        }
+                        result = last!;
+                        return best;
+                    }
+                    double whole = Time(0, out var expected);
+                    byte[] expectedBytes = expected.bytes.ToArray();
+                    foreach (double mib in tileMiB)
+                    {
+                        long tileBytes = (long)(mib * (1 << 20));
+                        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = tileBytes;
+                        long tileRows = VideoDataset.Core.Models.WeightUpcastBuffer.TileRows(inFeatures, 4);
+                        double ms = Time(tileBytes, out var tiled);
+                        using (tiled)
+                        {
+                            bool same = tiled.bytes.SequenceEqual(expectedBytes);
+                            if (!same) different++;
+                            string bits = same ? "same" : $"DIFFERENT (max abs diff {tiled.sub(expected).abs().max().item<float>():G3}, {tiled.ne(expected).sum().item<long>()} of {expected.numel()} elements; output features {Features(tiled.ne(expected))})";
+                            Console.WriteLine($"| {threadCount} | {name} [{outFeatures}, {inFeatures}] | {spec} | {mib} MiB | {(tileRows >= outFeatures ? "whole weight" : outFeatures % VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum != 0 ? "not tiled: rows not a multiple of the quantum" : tileRows.ToString())} | {bits} | {ms:F1} | {whole:F1} |");
+                        }
+                    }
+                    expected.Dispose();
+                }
+            }
+        }
+        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = savedTile;
+        set_num_threads(threads);
+        Console.WriteLine($"LINEAR {(different == 0 ? "all tiled outputs have the bits of one matmul" : $"{different} tiled outputs DIFFER from one matmul")} (load {LoadAverage()})");
+    }
     if (models.Contains("hash"))
     {
         // The encoder's output bits at real widths, to compare builds: SHA-256 of the float32 latents.
@@ -332,6 +403,22 @@ Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var row in rows) Console.WriteLine(row);
 Console.WriteLine($"load average at end: {LoadAverage()}");
 return 0;
+
+// The output features (last dimension) where a mask is set, as ranges.
+static string Features(Tensor mask)
+{
+    using var any = mask.reshape(-1, mask.shape[^1]).any(0);
+    var set = Enumerable.Range(0, (int)any.shape[0]).Where(i => any[i].item<bool>()).ToList();
+    var ranges = new List<string>();
+    for (int i = 0; i < set.Count;)
+    {
+        int j = i;
+        while (j + 1 < set.Count && set[j + 1] == set[j] + 1) j++;
+        ranges.Add(set[i] == set[j] ? $"{set[i]}" : $"{set[i]}-{set[j]}");
+        i = j + 1;
+    }
+    return string.Join(" ", ranges.Take(12)) + (ranges.Count > 12 ? " ..." : "");
+}
 
 // Largest difference against the largest value, so the two sides are known to compute the same function.
 static string Agreement(Tensor ours, Tensor reference)

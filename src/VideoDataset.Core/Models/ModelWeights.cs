@@ -116,6 +116,7 @@ public static class ModelWeights
     public static Tensor Linear(Linear layer, Tensor input)
     {
         if (layer.weight.dtype == input.dtype) return layer.forward(input);
+        if (layer.bias is null && WeightUpcastBuffer.Linear(input, layer.weight) is { } tiled) return tiled;
         using var w = WeightUpcastBuffer.Upcast(layer.weight, input.dtype) ?? Use(layer.weight, input.dtype);
         using var b = layer.bias is { } bias ? Use(bias, input.dtype) : null;
         return nn.functional.linear(input, w, b);
