@@ -1,6 +1,6 @@
 // Loading benchmark: load time against reading the weight files from a warm page cache, and peak resident memory
 // against the model's bytes, for T5 v1.1 XXL (then, optionally, tokens/s of 498-token texts) or CogVideoX-5b's VAE.
-//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map] [--thp]
+//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map] [--thp] [--omp-passive] [--tile-mib N]
 // The parent writes random BF16 weights of XXL's exact shapes (two shards and an index, as the real checkpoint;
 // RealSizeModels, shared with the tests) unless --dir already holds them, reads every file twice (the second
 // read is the warm figure), then loads in a child process of its own so that its peak RSS (VmHWM) is the load's.
@@ -8,6 +8,8 @@
 // WeightFileMap, where the loaders use it); --old also loads the way the loader did before (float32 modules with
 // random initialisation, copied over). --thp starts the children with THP_MEM_ALLOC_ENABLE=1 (libtorch's allocator
 // then advises transparent huge pages for allocations of 2 MiB and more); the children print AnonHugePages.
+// --omp-passive starts them with OMP_WAIT_POLICY=PASSIVE; --tile-mib N sets the T5's upcast tile
+// (WeightUpcastBuffer.TileBytes; 0: one matmul per weight, as before tiling).
 using static BenchSupport;
 using System.Diagnostics;
 using System.Globalization;
@@ -22,6 +24,8 @@ if (args.Length > 0 && args[0] == ChildFlag)
     return LoadOne(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]));
 
 string modelKind = Option("--model", "t5");
+ChildOptions.OmpPassive = args.Contains("--omp-passive");
+ChildOptions.TileMiB = Option("--tile-mib", "") is { Length: > 0 } tile ? tile : null;
 int layers = int.Parse(Option("--layers", "2"));
 int texts = int.Parse(Option("--texts", "0"));
 int batch = int.Parse(Option("--batch", "4"));
@@ -111,6 +115,9 @@ static unsafe double ReadAll(string[] files, bool freshMemory)
 static int LoadOne(string dir, string mode, int texts, int batch)
 {
     VideoDataset.Core.Models.WeightFileMap.Enabled = mode.StartsWith("map", StringComparison.Ordinal);
+    if (Environment.GetEnvironmentVariable("LOADBENCH_TILE_MIB") is { Length: > 0 } tileMiB)
+        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = (long)(double.Parse(tileMiB, CultureInfo.InvariantCulture) * 1048576);
+    Console.WriteLine($"child: upcast tiles of {VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes / 1048576.0} MiB (0: one matmul per weight), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(libgomp's default)"}");
     using (var warmUp = torch.ones(1)) { } // libtorch loaded and initialised before the baseline
     double baseline = RssMiB("VmRSS:");
     var clock = Stopwatch.StartNew();
@@ -187,6 +194,8 @@ static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, dou
     var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
     // libtorch's CPU allocator then advises transparent huge pages for its allocations of 2 MiB and more.
     if (thp) psi.Environment["THP_MEM_ALLOC_ENABLE"] = "1";
+    if (ChildOptions.OmpPassive) psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+    if (ChildOptions.TileMiB is { } tileMiB) psi.Environment["LOADBENCH_TILE_MIB"] = tileMiB;
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
     foreach (var a in new[] { ChildFlag, dir, mode, texts.ToString(), batch.ToString() }) psi.ArgumentList.Add(a);
     using var p = Process.Start(psi)!;
@@ -210,4 +219,11 @@ string Option(string name, string fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+// Settings the parent passes to each child through its environment.
+static class ChildOptions
+{
+    public static bool OmpPassive;
+    public static string? TileMiB;
 }

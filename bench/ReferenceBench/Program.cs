@@ -261,8 +261,8 @@ try
         long savedTile = VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes;
         int different = 0;
         using var noGrad = inference_mode();
-        Console.WriteLine("| threads | weight [out, in] | tokens | tile | rows per tile | bits | time (ms) | one matmul (ms) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| threads | weight [out, in] | tokens | tile | rows per tile | bits | time (ms) | one matmul (ms) | float32 weight, no upcast (ms, mean) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (int threadCount in threadCounts)
         {
             set_num_threads(threadCount);
@@ -293,6 +293,14 @@ try
                         return best;
                     }
                     double whole = Time(0, out var expected);
+                    double converted;
+                    using (var f32 = layer.weight!.to(ScalarType.Float32))
+                    {
+                        nn.functional.linear(input, f32).Dispose();
+                        var sw = Stopwatch.StartNew();
+                        for (int i = 0; i < linearRepeats; i++) nn.functional.linear(input, f32).Dispose();
+                        converted = sw.Elapsed.TotalMilliseconds / linearRepeats;
+                    }
                     byte[] expectedBytes = expected.bytes.ToArray();
                     foreach (double mib in tileMiB)
                     {
@@ -305,7 +313,7 @@ try
                             bool same = tiled.bytes.SequenceEqual(expectedBytes);
                             if (!same) different++;
                             string bits = same ? "same" : $"DIFFERENT (max abs diff {tiled.sub(expected).abs().max().item<float>():G3}, {tiled.ne(expected).sum().item<long>()} of {expected.numel()} elements; output features {Features(tiled.ne(expected))})";
-                            Console.WriteLine($"| {threadCount} | {name} [{outFeatures}, {inFeatures}] | {spec} | {mib} MiB | {(tileRows >= outFeatures ? "whole weight" : outFeatures % VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum != 0 ? "not tiled: rows not a multiple of the quantum" : tileRows.ToString())} | {bits} | {ms:F1} | {whole:F1} |");
+                            Console.WriteLine($"| {threadCount} | {name} [{outFeatures}, {inFeatures}] | {spec} | {mib} MiB | {(tileRows >= outFeatures ? "whole weight" : outFeatures % VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum != 0 ? "not tiled: rows not a multiple of the quantum" : tileRows.ToString())} | {bits} | {ms:F1} | {whole:F1} | {converted:F1} |");
                         }
                     }
                     expected.Dispose();
@@ -348,22 +356,38 @@ try
         File.WriteAllText(idsPath, JsonSerializer.Serialize(ids));
 
         string load = LoadAverage();
-        var ours = new List<double>();
+        // --t5-tiles MiB,...: ours with each WeightUpcastBuffer.TileBytes (0: one matmul per weight), alternating run by run.
+        long defaultTile = VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes;
+        double[] tiles = Option("--t5-tiles", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).DefaultIfEmpty(defaultTile / 1048576.0).ToArray();
+        var oursByTile = tiles.Select(_ => new List<double>()).ToArray();
+        var cpuByTile = tiles.Select(_ => new List<double>()).ToArray();
+        var hashByTile = new string?[tiles.Length];
         Tensor? hidden = null;
         using (var model = T5EncoderModel.Load(t5Dir, CPU, ScalarType.Float32))
         using (inference_mode())
         using (var input = tensor(ids.SelectMany(r => r.Select(i => (long)i)).ToArray(), new long[] { batch, length }, ScalarType.Int64))
         {
             for (int i = 0; i < repeats; i++)
+            for (int k = 0; k < tiles.Length; k++)
             {
-                hidden?.Dispose();
+                VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = (long)(tiles[k] * 1048576);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                hidden = model.forward(input);
-                ours.Add(sw.Elapsed.TotalSeconds);
+                var encoded = model.forward(input);
+                oursByTile[k].Add(sw.Elapsed.TotalSeconds);
+                cpuByTile[k].Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+                hashByTile[k] ??= Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(encoded.bytes));
+                if (k == 0 && hidden is null) hidden = encoded;
+                else encoded.Dispose();
             }
         }
+        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = defaultTile;
         double oursPeakMiB = RssMiB("VmHWM:");
-        Console.WriteLine($"  ours T5: {string.Join(" ", ours.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, peak RSS {oursPeakMiB:F0} MiB");
+        for (int k = 0; k < tiles.Length; k++)
+            Console.WriteLine($"  ours T5, tiles of {tiles[k]} MiB: {string.Join(" ", oursByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s (CPU {string.Join(" ", cpuByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s), SHA-256 {hashByTile[k]}");
+        Console.WriteLine($"  ours T5: peak RSS {oursPeakMiB:F0} MiB; outputs {(hashByTile.Distinct().Count() == 1 ? "bit-identical whatever the tile" : "DIFFER between tiles")}");
+        var ours = oursByTile[0];
         // Float32 weights take twice the BF16 files' bytes.
         bool runConverted = t5Converted == "yes" || (t5Converted == "auto" && 2 * weightBytes <= 10e9);
         if (!runConverted)
@@ -385,9 +409,13 @@ try
             Buffer.BlockCopy(raw, 0, values, 0, raw.Length);
             using var reference = tensor(values, new long[] { batch, length, 4096 });
             string agreement = Agreement(hidden!, reference);
-            rows.Add($"| T5 v1.1 XXL shape, {t5Layers} layers, batch {batch} x {length} tokens; PyTorch with {BlasName(blas)}, {(converted ? "float32 weights converted at load" : "BF16 weights upcast at use, as ours")} | " +
-                     $"{ours.Min():F2} s | {theirs.Min():F2} s | **{ours.Min() / theirs.Min():F2}x** (target <= 1.0) | {agreement} | {oursPeakMiB:F0} / {theirPeak} | {load} / {loadTheirs} |");
-            Console.WriteLine(rows[^1]);
+            for (int k = 0; k < tiles.Length; k++)
+            {
+                string oursName = tiles.Length > 1 || tiles[k] * 1048576 != defaultTile ? $" (ours: tiles of {tiles[k]} MiB)" : "";
+                rows.Add($"| T5 v1.1 XXL shape, {t5Layers} layers, batch {batch} x {length} tokens; PyTorch with {BlasName(blas)}, {(converted ? "float32 weights converted at load" : "BF16 weights upcast at use, as ours")}{oursName} | " +
+                         $"{oursByTile[k].Min():F2} s | {theirs.Min():F2} s | **{oursByTile[k].Min() / theirs.Min():F2}x** (target <= 1.0) | {agreement} | {oursPeakMiB:F0} / {theirPeak} | {load} / {loadTheirs} |");
+                Console.WriteLine(rows[^1]);
+            }
         }
         hidden?.Dispose();
     }

@@ -6,10 +6,12 @@ namespace VideoDataset.Core.Models;
 /// <summary>
 /// One buffer, reused for every half-precision weight that a forward pass upcasts, instead of a new tensor
 /// per matmul. A new tensor of T5-XXL's feed-forward size (168 MB of float32) costs its page faults on every
-/// use, several times the conversion itself; the buffer pays them once per forward pass. Active on this
-/// thread from <see cref="Begin"/> until that scope is disposed (nested scopes share the outermost's buffer,
-/// which is freed with it); outside any scope <see cref="ModelWeights"/> converts into new tensors as before.
-/// The values are the same either way: the conversion is exact, and the buffer starts at the same alignment.
+/// use, several times the conversion itself; the buffer pays them once per forward pass. Linear layers without
+/// bias upcast a tile of rows at a time (<see cref="Linear"/>), so the buffer holds one tile (16 MiB), not a whole
+/// weight. Active on this thread from <see cref="Begin"/> until that scope is disposed (nested scopes share the
+/// outermost's buffer, which is freed with it); outside any scope <see cref="ModelWeights"/> converts into new
+/// tensors as before. The values are the same either way: the conversion is exact, and the buffer starts at the
+/// same alignment.
 /// </summary>
 public static class WeightUpcastBuffer
 {
@@ -18,9 +20,11 @@ public static class WeightUpcastBuffer
 
     /// <summary>
     /// The float32 bytes of weight rows that <see cref="Linear"/> upcasts and multiplies at a time, so that the
-    /// upcast rows are still in the cache when the matmul reads them; 0: the whole weight, one matmul.
+    /// upcast rows are still in the cache (half of a 32 MiB L3) when the matmul reads them; 0: the whole weight,
+    /// one matmul. Not smaller: each matmul call packs its whole input again, which for 4 MiB tiles and 498 or more
+    /// tokens costs more than keeping the weight out of memory saves (bench/README.md, "Upcast in tiles").
     /// </summary>
-    internal static long TileBytes { get; set; } = 4L << 20;
+    internal static long TileBytes { get; set; } = 16L << 20;
 
     // Every tile holds a multiple of this many rows, so tiles start and end where the whole matmul's blocks do. A tile
     // ending elsewhere is not bit-identical: with a weight of 40 rows, tiles of 16, 16 and 8 rows give other bits in
