@@ -101,7 +101,7 @@ public static class WeightUpcastBuffer
         return output;
     }
 
-    /// <summary>The weight rows per tile of <see cref="Linear"/>: <see cref="TileBytes"/> of them, a multiple of <see cref="RowQuantum"/>, at least one.</summary>
+    /// <summary>The weight rows per tile of <see cref="Linear"/>: <see cref="TileBytes"/> of them, a multiple of <see cref="RowQuantum"/>, at least one quantum.</summary>
     internal static long TileRows(long inFeatures, long elementSize) =>
         Math.Max(RowQuantum, TileBytes / (inFeatures * elementSize) / RowQuantum * RowQuantum);
 
