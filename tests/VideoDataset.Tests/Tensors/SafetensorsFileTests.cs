@@ -125,6 +125,9 @@ public class SafetensorsFileTests
     [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}""", "data_offsets")]
     [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}""", "data_offsets")]
     [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,1e30]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}""", "shape")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,true]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[null,4]}}""", "data_offsets")]
     public void EntryMissingOrMalformedFields_VDS4106(string header, string mentioned)
     {
         using var dir = new TempFolder();
