@@ -1,11 +1,13 @@
 // Loading benchmark: load time against reading the weight files from a warm page cache, and peak resident memory
 // against the model's bytes, for T5 v1.1 XXL (then, optionally, tokens/s of 498-token texts) or CogVideoX-5b's VAE.
-//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map] [--thp] [--omp-passive] [--tile-mib N]
+//   dotnet run -c Release --project bench/LoadBench -- [--model t5|vae] [--layers 2] [--dir PATH] [--keep] [--texts 0] [--batch 4] [--old] [--loaders read,map,worker] [--thp] [--omp-passive] [--tile-mib N]
 // The parent writes random BF16 weights of XXL's exact shapes (two shards and an index, as the real checkpoint;
 // RealSizeModels, shared with the tests) unless --dir already holds them, reads every file twice (the second
 // read is the warm figure), then loads in a child process of its own so that its peak RSS (VmHWM) is the load's.
-// Loaders: read (each weight read into new memory) and map (each weight a view of its file's mapped pages,
-// WeightFileMap, where the loaders use it); --old also loads the way the loader did before (float32 modules with
+// Loaders: read (each weight read into new memory), map (each weight a view of its file's mapped pages,
+// WeightFileMap, where the loaders use it) and worker (map, in the worker's order: the child first reads a request
+// file as the worker does before its first load, then starts libtorch and loads, the VAE through the latents
+// stage's own call, LatentEncoder.Load); --old also loads the way the loader did before (float32 modules with
 // random initialisation, copied over). --thp starts the children with THP_MEM_ALLOC_ENABLE=1 (libtorch's allocator
 // then advises transparent huge pages for allocations of 2 MiB and more); the children print AnonHugePages.
 // --omp-passive starts them with OMP_WAIT_POLICY=PASSIVE; --tile-mib N sets the T5's upcast tile
@@ -16,6 +18,7 @@ using System.Globalization;
 using TorchSharp;
 using VideoDataset.Core.Models.T5;
 using VideoDataset.Core.Models.Vae;
+using VideoDataset.Core.Worker;
 using VideoDataset.Tests.Support;
 using static TorchSharp.torch;
 
@@ -56,14 +59,14 @@ try
     Console.WriteLine($"weight files: {fileBytes / 1e9:F2} GB; read {firstRead:F2} s, then {secondRead:F2} s and {thirdRead:F2} s ({fileBytes / 1e9 / warmRead:F2} GB/s warm) into one reused buffer, {warmReadFresh:F2} s into new memory");
 
     var rows = new List<string>();
-    var loaders = Option("--loaders", "read,map").Split(',', StringSplitOptions.RemoveEmptyEntries);
+    var loaders = Option("--loaders", "read,map,worker").Split(',', StringSplitOptions.RemoveEmptyEntries);
     foreach (string mode in args.Contains("--old") ? loaders.Prepend("old") : loaders)
     {
         string load = LoadAverage();
         var r = Child(dir, modelKind == "vae" ? mode + "-vae" : mode, texts, batch, args.Contains("--thp"));
         double modelMiB = r.ModelBytes / 1048576.0;
         rows.Add(FormattableString.Invariant(
-            $"| {(modelKind == "vae" ? "VAE 5b" : $"T5-XXL {layers}")} | {mode switch { "old" => "before: float32 modules, random init, copy", "read" => "meta device, read into new memory, BF16 kept", _ => "meta device, files mapped, BF16 kept" }} | {fileBytes / 1e9:F2} | {secondRead:F2}, {thirdRead:F2} / {warmReadFresh:F2} | {r.LoadSeconds:F2} | {r.LoadSeconds / warmRead:F2} / {r.LoadSeconds / warmReadFresh:F2} | {modelMiB:F0} | {r.BaseMiB:F0} | {r.PeakMiB:F0} | {(r.PeakMiB - r.BaseMiB) / modelMiB:F3} | {r.PeakMiB / modelMiB:F3} | {(r.TokensPerSecond > 0 ? $"{r.TokensPerSecond:F1} ({texts} texts, batch {batch}, peak {r.EncodePeakMiB:F0} MiB)" : "-")} | {load} |"));
+            $"| {(modelKind == "vae" ? "VAE 5b" : $"T5-XXL {layers}")} | {mode switch { "old" => "before: float32 modules, random init, copy", "read" => "meta device, read into new memory, BF16 kept", "worker" => "files mapped, in the worker's order (request read first)", _ => "meta device, files mapped, BF16 kept" }} | {fileBytes / 1e9:F2} | {secondRead:F2}, {thirdRead:F2} / {warmReadFresh:F2} | {r.LoadSeconds:F3} | {r.LoadSeconds / warmRead:F2} / {r.LoadSeconds / warmReadFresh:F2} | {modelMiB:F0} | {r.BaseMiB:F0} | {r.PeakMiB:F0} | {(r.PeakMiB - r.BaseMiB) / modelMiB:F3} | {r.PeakMiB / modelMiB:F3} | {(r.TokensPerSecond > 0 ? $"{r.TokensPerSecond:F1} ({texts} texts, batch {batch}, peak {r.EncodePeakMiB:F0} MiB)" : "-")} | {load} |"));
     }
     Console.WriteLine();
     Console.WriteLine("| model (layers) | loader | weight files (GB) | warm read: reused buffer (2 runs) / new memory (s) | load (s) | load / warm read (reused / new) | model in memory (MiB) | RSS before load (MiB) | peak RSS during load (MiB) | (peak - before) / model | peak / model | tokens/s (498-token texts) | load average before |");
@@ -114,7 +117,16 @@ static unsafe double ReadAll(string[] files, bool freshMemory)
 // The child: start torch, note the RSS, load (timed), note the peak; then encode if asked.
 static int LoadOne(string dir, string mode, int texts, int batch)
 {
-    VideoDataset.Core.Models.WeightFileMap.Enabled = mode.StartsWith("map", StringComparison.Ordinal);
+    bool asWorker = mode.StartsWith("worker", StringComparison.Ordinal);
+    VideoDataset.Core.Models.WeightFileMap.Enabled = asWorker || mode.StartsWith("map", StringComparison.Ordinal);
+    // The worker reads its request before it starts libtorch and loads its model: the same call on a request of
+    // the same form, written here as text (the build's tasks write it; the worker only reads it).
+    if (asWorker)
+    {
+        string request = WriteRequest(dir, mode == "worker-vae" ? WorkerRequest.Latents : WorkerRequest.Text);
+        _ = WorkerRequest.Load(request);
+        File.Delete(request);
+    }
     if (Environment.GetEnvironmentVariable("LOADBENCH_TILE_MIB") is { Length: > 0 } tileMiB)
         VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = (long)(double.Parse(tileMiB, CultureInfo.InvariantCulture) * 1048576);
     Console.WriteLine($"child: upcast tiles of {VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes / 1048576.0} MiB (0: one matmul per weight), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(libgomp's default)"}");
@@ -123,13 +135,17 @@ static int LoadOne(string dir, string mode, int texts, int batch)
     var clock = Stopwatch.StartNew();
     if (mode.EndsWith("-vae", StringComparison.Ordinal))
     {
-        using var encoder = mode == "old-vae" ? LoadVaeTheOldWay(dir) : VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32);
+        // The latents stage's own call (LatentEncoder.Load: VaeLoader.LoadEncoder in float32 on the CPU).
+        using var latentEncoder = asWorker ? LatentEncoder.Load(dir, CPU) : null;
+        using var loaded = latentEncoder is null ? mode == "old-vae" ? LoadVaeTheOldWay(dir) : VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32) : null;
         double vaeSeconds = clock.Elapsed.TotalSeconds;
+        var encoder = latentEncoder?.Encoder ?? loaded!;
         long bytes = encoder.parameters().Sum(p => p.numel() * p.element_size());
         Console.Error.WriteLine(FormattableString.Invariant($"  loaded in {vaeSeconds:F2} s, RSS before {baseline:F0} MiB, peak {RssMiB("VmHWM:"):F0} MiB (now anonymous {RssMiB("RssAnon:"):F0}, file pages {RssMiB("RssFile:"):F0}, huge pages {HugeMiB():F0}), model {bytes / 1048576.0:F0} MiB"));
         Console.WriteLine(FormattableString.Invariant($"RESULT {vaeSeconds:R} {baseline:R} {RssMiB("VmHWM:"):R} {bytes} 0 {RssMiB("VmHWM:"):R}"));
         return 0;
     }
+    // (The text stage's T5TextEncoder.Load makes the same T5EncoderModel.Load call.)
     using var model = mode == "old" ? LoadTheOldWay(dir) : T5EncoderModel.Load(dir, CPU, ScalarType.Float32);
     double seconds = clock.Elapsed.TotalSeconds;
     double peak = RssMiB("VmHWM:");
@@ -153,6 +169,26 @@ static int LoadOne(string dir, string mode, int texts, int batch)
     }
     Console.WriteLine(FormattableString.Invariant($"RESULT {seconds:R} {baseline:R} {peak:R} {modelBytes} {tokensPerSecond:R} {RssMiB("VmHWM:"):R}"));
     return 0;
+}
+
+// A request of the stage's form naming this model folder, as the build's tasks write it (indented, no items).
+static string WriteRequest(string dir, string stage)
+{
+    string path = Path.Combine(Path.GetTempPath(), $"loadbench-request-{Environment.ProcessId}.json");
+    string folder = System.Text.Json.JsonEncodedText.Encode(dir).ToString();
+    File.WriteAllText(path, $$"""
+        {
+          "Stage": "{{stage}}",
+          "Settings": {
+            "EpisodeDir": "/data/episodes", "AnnotationFile": "/data/annotations.txt", "DatasetDir": "/data/dataset",
+            "ModelDir": "", "VaeModelDir": "{{(stage == WorkerRequest.Latents ? folder : "")}}", "T5ModelDir": "{{(stage == WorkerRequest.Text ? folder : "")}}", "TokenizerDir": "",
+            "Fps": 8, "SegmentSeconds": 6, "FrameWidth": 720, "FrameHeight": 480, "VaeChunkFrames": 16, "TextMaxLength": 226, "TextBatchSize": 4,
+            "TorchDevice": "cpu", "VideoDatasetCuda": false, "VideoDatasetIntermediateDir": "/data/obj/VideoDataset/"
+          },
+          "Items": []
+        }
+        """);
+    return path;
 }
 
 // What T5EncoderModel.Load did before it built on the meta device: float32 modules initialised at random, each

@@ -270,7 +270,7 @@ try
             {
                 using var layer = nn.Linear(inFeatures, outFeatures, hasBias: false, device: VideoDataset.Core.Models.ModelWeights.Meta);
                 manual_seed(outFeatures * 7 + inFeatures);
-                VideoDataset.Core.Models.ModelWeights.Assign(layer, "weight", randn(outFeatures, inFeatures).mul(0.05).to(ScalarType.BFloat16));
+                VideoDataset.Core.Models.ModelWeights.Assign(VideoDataset.Core.Models.ModelWeights.ModulesByName(layer), "weight", randn(outFeatures, inFeatures).mul(0.05).to(ScalarType.BFloat16));
                 foreach (string spec in tokenSpecs)
                 {
                     long[] bl = spec.Contains('x') ? spec.Split('x').Select(long.Parse).ToArray() : [1, long.Parse(spec)];

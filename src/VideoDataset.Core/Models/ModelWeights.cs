@@ -81,15 +81,29 @@ public static class ModelWeights
     }
 
     /// <summary>
-    /// Replaces the parameter <paramref name="name"/> (dotted, as <c>named_parameters</c> gives it) of
-    /// <paramref name="root"/> with <paramref name="value"/>, which the module then owns. Works for the
-    /// module kinds our models are made of.
+    /// Every submodule of <paramref name="root"/> by its dotted name (as <c>named_modules</c> gives it) and the root
+    /// itself under "": what <see cref="Assign"/> looks a parameter's owner up in, walked once per load rather
+    /// than once per parameter.
     /// </summary>
-    public static void Assign(nn.Module root, string name, Tensor value)
+    public static Dictionary<string, nn.Module> ModulesByName(nn.Module root)
+    {
+        var modules = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { [""] = root };
+        foreach (var (name, module) in root.named_modules()) modules.TryAdd(name, module);
+        return modules;
+    }
+
+    /// <summary>
+    /// Replaces the parameter <paramref name="name"/> (dotted, as <c>named_parameters</c> gives it) of the model whose
+    /// <see cref="ModulesByName"/> are <paramref name="modules"/> with <paramref name="value"/>, which the module then
+    /// owns. Works for the module kinds our models are made of.
+    /// </summary>
+    public static void Assign(IReadOnlyDictionary<string, nn.Module> modules, string name, Tensor value)
     {
         int dot = name.LastIndexOf('.');
         string leaf = name[(dot + 1)..];
-        var owner = dot < 0 ? root : root.named_modules().First(m => m.name == name[..dot]).module;
+        string ownerName = dot < 0 ? "" : name[..dot];
+        if (!modules.TryGetValue(ownerName, out var owner))
+            throw new InvalidOperationException($"cannot assign parameter '{name}': the model has no module '{ownerName}'");
         var parameter = new Parameter(value, requires_grad: false);
         switch (owner, leaf)
         {

@@ -40,8 +40,18 @@ public sealed partial class WeightFileMap : IDisposable
 
     readonly Locator _locate;
     // One mapping per file and dtype (a view cannot change dtype in this TorchSharp): the whole file as a flat
-    // tensor of that dtype. Only the pages of the weights taken from it become resident.
-    readonly Dictionary<(string Path, TensorDType DType), (Tensor Elements, IntPtr Base)?> _files = new();
+    // tensor of that dtype. Only the pages of the weights taken from it become resident. A load maps a file or
+    // two, so a list is searched.
+    readonly List<MappedFile> _files = new();
+
+    // Elements is null for a file that could not be mapped (its weights are read).
+    sealed class MappedFile(string path, TensorDType dtype, Tensor? elements, IntPtr start)
+    {
+        public string Path { get; } = path;
+        public TensorDType DType { get; } = dtype;
+        public Tensor? Elements { get; } = elements;
+        public IntPtr Base { get; } = start;
+    }
 
     public WeightFileMap(Locator locate) => _locate = locate;
 
@@ -62,33 +72,37 @@ public sealed partial class WeightFileMap : IDisposable
         // libtorch's allocator makes tensors: BLAS kernels may round differently at other alignments.
         if (offset < 0 || offset % size != 0) return null;
         if (entry.DType is not (TensorDType.BFloat16 or TensorDType.Float16) && offset % ComputeAlignment != 0) return null;
-        if (MapFile(path, entry.DType) is not var (elements, start)) return null;
+        if (MapFile(path, entry.DType) is not { Elements: { } elements, Base: var start }) return null;
         if ((offset + entry.ByteLength) / size > elements.shape[0]) return null;
         if (!Populate(start + (nint)offset, entry.ByteLength)) return null;
         using var range = elements.narrow(0, offset / size, entry.ByteLength / size);
         return range.view(entry.Shape);
     }
 
-    (Tensor Elements, IntPtr Base)? MapFile(string path, TensorDType dtype)
+    MappedFile MapFile(string path, TensorDType dtype)
     {
-        if (_files.TryGetValue((path, dtype), out var known)) return known;
-        (Tensor, IntPtr)? mapped = null;
+        foreach (var known in _files)
+            if (known.DType == dtype && known.Path == path) return known;
+        Tensor? elements = null;
+        IntPtr start = IntPtr.Zero;
         try
         {
             long count = new FileInfo(path).Length / TensorData.ElementSize(dtype);
             if (count > 0)
             {
                 // shared: false is a private mapping (MAP_PRIVATE): a write would copy the page, never reach the file.
-                var elements = torch.from_file(path, shared: false, size: count, dtype: TorchConvert.ToScalarType(dtype));
+                var whole = torch.from_file(path, shared: false, size: count, dtype: TorchConvert.ToScalarType(dtype));
                 unsafe
                 {
-                    using var first = elements.narrow(0, 0, 1);
-                    mapped = (elements, (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes)));
+                    using var first = whole.narrow(0, 0, 1);
+                    start = (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes));
                 }
+                elements = whole;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExternalException) { }
-        _files[(path, dtype)] = mapped;
+        var mapped = new MappedFile(path, dtype, elements, start);
+        _files.Add(mapped);
         return mapped;
     }
 
@@ -111,7 +125,7 @@ public sealed partial class WeightFileMap : IDisposable
 
     public void Dispose()
     {
-        foreach (var file in _files.Values) file?.Elements.Dispose();
+        foreach (var file in _files) file.Elements?.Dispose();
         _files.Clear();
     }
 }

@@ -110,11 +110,9 @@ public sealed class SafetensorsFile
         if (e.ValueKind != JsonValueKind.Object) throw Malformed("the entry is not a JSON object");
         if (!e.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
             throw Malformed("no \"dtype\" string");
-        if (!e.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
-            || shapeElement.EnumerateArray().Any(d => !d.TryGetInt64(out long v) || v < 0))
+        if (!e.TryGetProperty("shape", out var shapeElement) || NonNegativeIntegers(shapeElement) is not { } shape)
             throw Malformed("no \"shape\" array of non-negative integers");
-        if (!e.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array
-            || offsetsElement.GetArrayLength() != 2 || offsetsElement.EnumerateArray().Any(d => !d.TryGetInt64(out long v) || v < 0))
+        if (!e.TryGetProperty("data_offsets", out var offsetsElement) || NonNegativeIntegers(offsetsElement) is not [long begin, long end])
             throw Malformed("no \"data_offsets\" pair of non-negative integers");
 
         string dtypeName = dtypeElement.GetString()!;
@@ -125,16 +123,35 @@ public sealed class SafetensorsFile
             "BF16" => TensorDType.BFloat16,
             _ => throw Error(DiagnosticCodes.SafetensorsUnsupportedDtype, path, $"tensor '{name}' has dtype {dtypeName}; only F32, F16 and BF16 are supported"),
         };
-        long[] shape = shapeElement.EnumerateArray().Select(d => d.GetInt64()).ToArray();
-        long begin = offsetsElement[0].GetInt64(), end = offsetsElement[1].GetInt64();
         if (end < begin)
             throw Error(DiagnosticCodes.SafetensorsOffsetsOutside, path, $"tensor '{name}' has data_offsets [{begin}, {end}]: the end is before the start");
         long expected;
-        try { expected = checked(shape.Aggregate(1L, (a, d) => a * d) * TensorData.ElementSize(dtype)); }
+        try
+        {
+            long elements = 1;
+            foreach (long d in shape) elements = checked(elements * d);
+            expected = checked(elements * TensorData.ElementSize(dtype));
+        }
         catch (OverflowException) { throw Malformed($"shape [{string.Join(", ", shape)}] is too large"); }
         if (end - begin != expected)
             throw Error(DiagnosticCodes.SafetensorsSizeMismatch, path, $"tensor '{name}' has data_offsets [{begin}, {end}] ({end - begin} bytes) but shape [{string.Join(", ", shape)}] of {dtypeName} needs {expected} bytes");
         return new SafetensorsEntry(name, dtype, shape, begin, end - begin);
+    }
+
+    // The array's elements when it is an array of non-negative 64-bit integers, else null (a string element too,
+    // which TryGetInt64 would throw on). A loop rather than LINQ over JsonElement: each such generic instantiation
+    // is compiled at run time, on the first load.
+    static long[]? NonNegativeIntegers(JsonElement array)
+    {
+        if (array.ValueKind != JsonValueKind.Array) return null;
+        var values = new long[array.GetArrayLength()];
+        int i = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long v) || v < 0) return null;
+            values[i++] = v;
+        }
+        return values;
     }
 
     /// <summary>Entries must not overlap and must lie inside the data area of <paramref name="available"/> bytes.</summary>

@@ -24,8 +24,8 @@ public class TiledLinearTests
     static Linear Layer(Tensor weight, Tensor? bias = null)
     {
         var layer = nn.Linear(weight.shape[1], weight.shape[0], hasBias: bias is not null, device: ModelWeights.Meta);
-        ModelWeights.Assign(layer, "weight", weight);
-        if (bias is not null) ModelWeights.Assign(layer, "bias", bias);
+        ModelWeights.Assign(ModelWeights.ModulesByName(layer), "weight", weight);
+        if (bias is not null) ModelWeights.Assign(ModelWeights.ModulesByName(layer), "bias", bias);
         return layer;
     }
 

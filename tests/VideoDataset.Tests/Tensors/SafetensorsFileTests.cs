@@ -119,12 +119,49 @@ public class SafetensorsFileTests
     [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}""", "data_offsets")]
     [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":"0-4"}}""", "data_offsets")]
     [DataRow("""{"w":[1,2]}""", "not a JSON object")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}""", "shape")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1,"2"],"data_offsets":[0,8]}}""", "shape")]
+    [DataRow("""{"w":{"dtype":"F32","shape":{"0":1},"data_offsets":[0,4]}}""", "shape")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,1e30]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}""", "shape")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,true]}}""", "data_offsets")]
+    [DataRow("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[null,4]}}""", "data_offsets")]
     public void EntryMissingOrMalformedFields_VDS4106(string header, string mentioned)
     {
         using var dir = new TempFolder();
         var d = Fails("VDS4106", () => SafetensorsFile.Open(Raw(dir, header, 4)));
         StringAssert.Contains(d.Message, "'w'");
         StringAssert.Contains(d.Message, mentioned);
+    }
+
+    [TestMethod]
+    public void MalformedShapesAndOffsetsKeepTheirMessages_VDS4106()
+    {
+        using var dir = new TempFolder();
+        var d = Fails("VDS4106", () => SafetensorsFile.Open(Raw(dir, """{"w":{"dtype":"F32","shape":[2,-3],"data_offsets":[0,4]}}""", 4)));
+        Assert.AreEqual("tensor 'w': no \"shape\" array of non-negative integers", d.Message);
+        d = Fails("VDS4106", () => SafetensorsFile.Open(Raw(dir, """{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}""", 4)));
+        Assert.AreEqual("tensor 'w': no \"data_offsets\" pair of non-negative integers", d.Message);
+        // The element count overflows before the element size is applied: 2^62 x 4 elements.
+        d = Fails("VDS4106", () => SafetensorsFile.Open(Raw(dir, """{"w":{"dtype":"BF16","shape":[4611686018427387904,4],"data_offsets":[0,4]}}""", 4)));
+        Assert.AreEqual("tensor 'w': shape [4611686018427387904, 4] is too large", d.Message);
+        // 2^61 elements fit, their bytes as F32 do not.
+        d = Fails("VDS4106", () => SafetensorsFile.Open(Raw(dir, """{"w":{"dtype":"F32","shape":[2305843009213693952,1],"data_offsets":[0,4]}}""", 4)));
+        StringAssert.Contains(d.Message, "is too large");
+    }
+
+    [TestMethod]
+    public void AHugeDimensionTimesZeroIsAnEmptyTensor()
+    {
+        // The element count (2^62 x 0) is taken before the element size: 0 elements, 0 bytes, never an overflow.
+        using var dir = new TempFolder();
+        var file = SafetensorsFile.Open(Raw(dir, """{"w":{"dtype":"F32","shape":[4611686018427387904,0],"data_offsets":[0,0]},"v":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4));
+        CollectionAssert.AreEqual(new long[] { 4611686018427387904, 0 }, file.Entries["w"].Shape);
+        Assert.AreEqual(0, file.Entries["w"].ByteLength);
+        CollectionAssert.AreEqual(new long[] { 1 }, file.Entries["v"].Shape);
+        Assert.AreEqual(4, file.Entries["v"].ByteLength);
     }
 
     [TestMethod]

@@ -68,6 +68,35 @@ public class VaeConfigTests
     }
 
     [TestMethod]
+    public void ArrayFieldsKeepTheirOrderAndNameTheirFirstBadElement()
+    {
+        var c = VaeConfig.Load(WriteConfig("""
+            {"block_out_channels": [32, 64, 96], "norm_num_groups": 32, "temporal_compression_ratio": 2,
+             "down_block_types": ["CogVideoXDownBlock3D", "CogVideoXDownBlock3D", "CogVideoXDownBlock3D"]}
+            """));
+        CollectionAssert.AreEqual(new[] { 32, 64, 96 }, c.BlockOutChannels.ToArray());
+        Assert.AreEqual(3, c.DownBlockTypes.Count);
+
+        string path = WriteConfig("""{"block_out_channels": [64, 0, "x"]}""");
+        var e = Assert.ThrowsExactly<DiagnosticException>(() => VaeConfig.Load(path));
+        Assert.AreEqual("VDS4202", e.Diagnostic.Code);
+        Assert.AreEqual("VAE config field 'block_out_channels': expected a positive integer, found 0", e.Diagnostic.Message);
+
+        path = WriteConfig("""{"block_out_channels": []}""");
+        e = Assert.ThrowsExactly<DiagnosticException>(() => VaeConfig.Load(path));
+        Assert.AreEqual("VAE config field 'block_out_channels': expected a non-empty array of positive integers", e.Diagnostic.Message);
+
+        path = WriteConfig("""{"block_out_channels": [32, 64, 96], "down_block_types": ["CogVideoXDownBlock3D", 7, "CrossAttnDownBlock3D"]}""");
+        e = Assert.ThrowsExactly<DiagnosticException>(() => VaeConfig.Load(path));
+        Assert.AreEqual("VDS4202", e.Diagnostic.Code);
+        Assert.AreEqual("VAE config field 'down_block_types': only \"CogVideoXDownBlock3D\" is supported, found 7", e.Diagnostic.Message);
+
+        path = WriteConfig("""{"block_out_channels": [32, 64], "down_block_types": ["CogVideoXDownBlock3D", "CrossAttnDownBlock3D"]}""");
+        e = Assert.ThrowsExactly<DiagnosticException>(() => VaeConfig.Load(path));
+        Assert.AreEqual("VAE config field 'down_block_types': only \"CogVideoXDownBlock3D\" is supported, found CrossAttnDownBlock3D", e.Diagnostic.Message);
+    }
+
+    [TestMethod]
     public void MissingOrBrokenFileIsVds4201()
     {
         string dir = VaeTestSupport.NewTempDir("vaecfg");

@@ -105,10 +105,11 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor>
         }
         using var noGrad = torch.no_grad();
         using var map = checkpoint.Locate is { } locate ? WeightFileMap.For(locate) : null;
+        var modules = ModelWeights.ModulesByName(this);
         foreach (var (name, key) in sources)
         {
             var entry = checkpoint.Entries[key];
-            ModelWeights.Assign(this, name, ModelWeights.Read(entry with { Name = key }, checkpoint.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device, map));
+            ModelWeights.Assign(modules, name, ModelWeights.Read(entry with { Name = key }, checkpoint.ReadInto, ModelWeights.StorageType(entry.DType, computeType), device, map));
         }
     }
 

@@ -74,12 +74,17 @@ public sealed record VaeConfig
         {
             if (boc.ValueKind != JsonValueKind.Array || boc.GetArrayLength() == 0)
                 throw Field(path, "block_out_channels", "expected a non-empty array of positive integers");
-            c = c with { BlockOutChannels = boc.EnumerateArray().Select(e => PositiveInt(e, path, "block_out_channels")).ToArray() };
+            var channels = new int[boc.GetArrayLength()];
+            int i = 0;
+            foreach (var e in boc.EnumerateArray()) channels[i++] = PositiveInt(e, path, "block_out_channels");
+            c = c with { BlockOutChannels = channels };
         }
         if (Get(root, "down_block_types") is { } dbt)
         {
             if (dbt.ValueKind != JsonValueKind.Array) throw Field(path, "down_block_types", "expected an array of strings");
-            var types = dbt.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText()).ToArray();
+            var types = new string[dbt.GetArrayLength()];
+            int i = 0;
+            foreach (var e in dbt.EnumerateArray()) types[i++] = e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
             foreach (var t in types)
                 if (t != "CogVideoXDownBlock3D")
                     throw Field(path, "down_block_types", $"only \"CogVideoXDownBlock3D\" is supported, found {t}");

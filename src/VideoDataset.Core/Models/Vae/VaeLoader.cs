@@ -54,7 +54,8 @@ public static class VaeLoader
     /// </summary>
     internal static void LoadWeights(CogVideoXEncoder3D encoder, SafetensorsCheckpoint weights, Device device, ScalarType computeType)
     {
-        var targets = encoder.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape, StringComparer.Ordinal);
+        var targets = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in encoder.named_parameters()) targets.Add(name, parameter.shape);
         var problems = new List<string>();
         foreach (var name in targets.Keys.Order(StringComparer.Ordinal))
         {
@@ -79,6 +80,7 @@ public static class VaeLoader
 
         using var noGrad = no_grad();
         using var map = WeightFileMap.For(weights.Locate);
+        var modules = ModelWeights.ModulesByName(encoder);
         foreach (var name in targets.Keys)
         {
             var entry = weights.Entry(Prefix + name);
@@ -88,7 +90,7 @@ public static class VaeLoader
             {
                 throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.VaeWeightsUnreadable, weights.Files[0], 0, 0, $"cannot read tensor {Prefix}{name}: {e.Message}"));
             }
-            ModelWeights.Assign(encoder, name, value);
+            ModelWeights.Assign(modules, name, value);
         }
     }
 
