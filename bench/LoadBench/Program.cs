@@ -119,14 +119,9 @@ static int LoadOne(string dir, string mode, int texts, int batch)
 {
     bool asWorker = mode.StartsWith("worker", StringComparison.Ordinal);
     VideoDataset.Core.Models.WeightFileMap.Enabled = asWorker || mode.StartsWith("map", StringComparison.Ordinal);
-    // The worker reads its request before it starts libtorch and loads its model: the same call on a request of
-    // the same form, written here as text (the build's tasks write it; the worker only reads it).
-    if (asWorker)
-    {
-        string request = WriteRequest(dir, mode == "worker-vae" ? WorkerRequest.Latents : WorkerRequest.Text);
-        _ = WorkerRequest.Load(request);
-        File.Delete(request);
-    }
+    // The worker reads its request before it starts libtorch and loads its model: the same call on a request the
+    // parent wrote as the build's tasks do (this process only reads it, as the worker does).
+    if (asWorker) _ = WorkerRequest.Load(Environment.GetEnvironmentVariable("LOADBENCH_REQUEST")!);
     if (Environment.GetEnvironmentVariable("LOADBENCH_TILE_MIB") is { Length: > 0 } tileMiB)
         VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = (long)(double.Parse(tileMiB, CultureInfo.InvariantCulture) * 1048576);
     Console.WriteLine($"child: upcast tiles of {VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes / 1048576.0} MiB (0: one matmul per weight), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(libgomp's default)"}");
@@ -171,23 +166,18 @@ static int LoadOne(string dir, string mode, int texts, int batch)
     return 0;
 }
 
-// A request of the stage's form naming this model folder, as the build's tasks write it (indented, no items).
+// A request of the stage's form naming this model folder, written as the build's tasks write it (no items).
 static string WriteRequest(string dir, string stage)
 {
     string path = Path.Combine(Path.GetTempPath(), $"loadbench-request-{Environment.ProcessId}.json");
-    string folder = System.Text.Json.JsonEncodedText.Encode(dir).ToString();
-    File.WriteAllText(path, $$"""
-        {
-          "Stage": "{{stage}}",
-          "Settings": {
-            "EpisodeDir": "/data/episodes", "AnnotationFile": "/data/annotations.txt", "DatasetDir": "/data/dataset",
-            "ModelDir": "", "VaeModelDir": "{{(stage == WorkerRequest.Latents ? folder : "")}}", "T5ModelDir": "{{(stage == WorkerRequest.Text ? folder : "")}}", "TokenizerDir": "",
-            "Fps": 8, "SegmentSeconds": 6, "FrameWidth": 720, "FrameHeight": 480, "VaeChunkFrames": 16, "TextMaxLength": 226, "TextBatchSize": 4,
-            "TorchDevice": "cpu", "VideoDatasetCuda": false, "VideoDatasetIntermediateDir": "/data/obj/VideoDataset/"
-          },
-          "Items": []
-        }
-        """);
+    var settings = new VideoDataset.Core.Dataset.DatasetSettings
+    {
+        EpisodeDir = "/data/episodes", AnnotationFile = "/data/annotations.txt", DatasetDir = "/data/dataset",
+        VaeModelDir = stage == WorkerRequest.Latents ? dir : "", T5ModelDir = stage == WorkerRequest.Text ? dir : "",
+        Fps = 8, SegmentSeconds = 6, FrameWidth = 720, FrameHeight = 480, VaeChunkFrames = 16, TextMaxLength = 226, TextBatchSize = 4,
+        TorchDevice = "cpu", VideoDatasetIntermediateDir = "/data/obj/VideoDataset/",
+    };
+    File.WriteAllText(path, new WorkerRequest { Stage = stage, Settings = settings, Items = [] }.ToJson());
     return path;
 }
 
@@ -234,11 +224,19 @@ static (double LoadSeconds, double BaseMiB, double PeakMiB, long ModelBytes, dou
     if (ChildOptions.TileMiB is { } tileMiB) psi.Environment["LOADBENCH_TILE_MIB"] = tileMiB;
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
     foreach (var a in new[] { ChildFlag, dir, mode, texts.ToString(), batch.ToString() }) psi.ArgumentList.Add(a);
-    using var p = Process.Start(psi)!;
-    string output = p.StandardOutput.ReadToEnd();
-    p.WaitForExit();
+    string? request = mode.StartsWith("worker", StringComparison.Ordinal)
+        ? WriteRequest(dir, mode == "worker-vae" ? WorkerRequest.Latents : WorkerRequest.Text) : null;
+    if (request is not null) psi.Environment["LOADBENCH_REQUEST"] = request;
+    string output;
+    using (var p = Process.Start(psi)!)
+    {
+        output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (request is not null) File.Delete(request);
+        if (p.ExitCode != 0) throw new InvalidOperationException($"child failed ({p.ExitCode}): {output}");
+    }
     string? result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-    if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"child failed ({p.ExitCode}): {output}");
+    if (result is null) throw new InvalidOperationException($"child printed no result: {output}");
     Console.WriteLine($"  {mode}: {result}");
     var f = result.Split(' ');
     double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);

@@ -25,6 +25,7 @@ using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
+using VideoDataset.Core.Models;
 using VideoDataset.Core.Models.T5;
 using VideoDataset.Core.Models.Vae;
 using VideoDataset.Core.Tensors;
@@ -35,7 +36,7 @@ string[] models = Option("--models", "vae,t5").Split(',');
 // Before the first torch call: libtorch's runtime reads these when it loads. "worker" runs our VAE with the settings the
 // worker's latents stage uses (NativeRuntimeSettings.VaeCpu); the T5 stage runs without them, so a run with t5 does too.
 string runtime = Option("--runtime", models.Contains("t5") || models.Contains("linear") ? "default" : "worker");
-bool runtimeApplied = runtime == "worker" && VideoDataset.Core.Models.NativeRuntimeSettings.Apply(VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu);
+bool runtimeApplied = runtime == "worker" && NativeRuntimeSettings.Apply(NativeRuntimeSettings.VaeCpu);
 string[] referenceWaits = Option("--reference-wait", "default").Split(',');
 string[] vaeSizes = Option("--vae-sizes", "96x64").Split(',');
 int frames = int.Parse(Option("--frames", "49"));
@@ -59,7 +60,7 @@ Directory.CreateDirectory(dir);
 var rows = new List<string>();
 Console.WriteLine($"ReferenceBench: CPU float32, torch threads {threads} on both sides, {Environment.ProcessorCount} cores, {repeats} runs each (fastest counts)");
 Console.WriteLine($"load average at start: {LoadAverage()}");
-Console.WriteLine($"our native runtime: {(runtimeApplied ? string.Join(" ", VideoDataset.Core.Models.NativeRuntimeSettings.VaeCpu.Select(v => $"{v.Key}={VideoDataset.Core.Models.NativeRuntimeSettings.Get(v.Key)}")) + " (the worker's latents stage)" : "libtorch's defaults")}");
+Console.WriteLine($"our native runtime: {(runtimeApplied ? string.Join(" ", NativeRuntimeSettings.VaeCpu.Select(v => $"{v.Key}={NativeRuntimeSettings.Get(v.Key)}")) + " (the worker's latents stage)" : "libtorch's defaults")}");
 try
 {
     if (models.Contains("vae"))
@@ -254,11 +255,11 @@ try
         double[] tileMiB = Option("--tile-mib", "0.5,1,2,4,8,16").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         int linearRepeats = int.Parse(Option("--linear-repeats", "1"));
         // --row-quantum 16 shows why tiles are multiples of 64 rows (bench/README.md).
-        if (Option("--row-quantum", "") is { Length: > 0 } quantum) VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum = long.Parse(quantum);
+        if (Option("--row-quantum", "") is { Length: > 0 } quantum) WeightUpcastBuffer.RowQuantum = long.Parse(quantum);
         var shapes = Option("--shapes", "") is { Length: > 0 } shapeList
             ? shapeList.Split(',').Select(v => v.Split('x').Select(long.Parse).ToArray()).Select(v => ("weight", v[0], v[1])).ToArray()
             : new (string Name, long Out, long In)[] { ("q/k/v/o", 4096, 4096), ("wi_0/wi_1", 10240, 4096), ("wo", 4096, 10240) };
-        long savedTile = VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes;
+        long savedTile = WeightUpcastBuffer.TileBytes;
         int different = 0;
         using var noGrad = inference_mode();
         Console.WriteLine("| threads | weight [out, in] | tokens | tile | rows per tile | bits | time (ms) | one matmul (ms) | float32 weight, no upcast (ms, mean) |");
@@ -268,9 +269,9 @@ try
             set_num_threads(threadCount);
             foreach (var (name, outFeatures, inFeatures) in shapes)
             {
-                using var layer = nn.Linear(inFeatures, outFeatures, hasBias: false, device: VideoDataset.Core.Models.ModelWeights.Meta);
+                using var layer = nn.Linear(inFeatures, outFeatures, hasBias: false, device: ModelWeights.Meta);
                 manual_seed(outFeatures * 7 + inFeatures);
-                VideoDataset.Core.Models.ModelWeights.Assign(VideoDataset.Core.Models.ModelWeights.ModulesByName(layer), "weight", randn(outFeatures, inFeatures).mul(0.05).to(ScalarType.BFloat16));
+                ModelWeights.Assign(ModelWeights.ModulesByName(layer), "weight", randn(outFeatures, inFeatures).mul(0.05).to(ScalarType.BFloat16));
                 foreach (string spec in tokenSpecs)
                 {
                     long[] bl = spec.Contains('x') ? spec.Split('x').Select(long.Parse).ToArray() : [1, long.Parse(spec)];
@@ -278,15 +279,15 @@ try
                     using var input = randn(bl[0], bl[1], inFeatures);
                     double Time(long tileBytes, out Tensor result)
                     {
-                        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = tileBytes;
+                        WeightUpcastBuffer.TileBytes = tileBytes;
                         Tensor? last = null;
                         double best = double.MaxValue;
-                        using var upcast = VideoDataset.Core.Models.WeightUpcastBuffer.Begin();
+                        using var upcast = WeightUpcastBuffer.Begin();
                         for (int i = 0; i < linearRepeats; i++)
                         {
                             last?.Dispose();
                             var sw = Stopwatch.StartNew();
-                            last = VideoDataset.Core.Models.ModelWeights.Linear(layer, input);
+                            last = ModelWeights.Linear(layer, input);
                             best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
                         }
                         result = last!;
@@ -305,22 +306,22 @@ try
                     foreach (double mib in tileMiB)
                     {
                         long tileBytes = (long)(mib * (1 << 20));
-                        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = tileBytes;
-                        long tileRows = VideoDataset.Core.Models.WeightUpcastBuffer.TileRows(inFeatures, 4);
+                        WeightUpcastBuffer.TileBytes = tileBytes;
+                        long tileRows = WeightUpcastBuffer.TileRows(inFeatures, 4);
                         double ms = Time(tileBytes, out var tiled);
                         using (tiled)
                         {
                             bool same = tiled.bytes.SequenceEqual(expectedBytes);
                             if (!same) different++;
                             string bits = same ? "same" : $"DIFFERENT (max abs diff {tiled.sub(expected).abs().max().item<float>():G3}, {tiled.ne(expected).sum().item<long>()} of {expected.numel()} elements; output features {Features(tiled.ne(expected))})";
-                            Console.WriteLine($"| {threadCount} | {name} [{outFeatures}, {inFeatures}] | {spec} | {mib} MiB | {(tileRows >= outFeatures ? "whole weight" : outFeatures % VideoDataset.Core.Models.WeightUpcastBuffer.RowQuantum != 0 ? "not tiled: rows not a multiple of the quantum" : tileRows.ToString())} | {bits} | {ms:F1} | {whole:F1} | {converted:F1} |");
+                            Console.WriteLine($"| {threadCount} | {name} [{outFeatures}, {inFeatures}] | {spec} | {mib} MiB | {(tileRows >= outFeatures ? "whole weight" : outFeatures % WeightUpcastBuffer.RowQuantum != 0 ? "not tiled: rows not a multiple of the quantum" : tileRows.ToString())} | {bits} | {ms:F1} | {whole:F1} | {converted:F1} |");
                         }
                     }
                     expected.Dispose();
                 }
             }
         }
-        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = savedTile;
+        WeightUpcastBuffer.TileBytes = savedTile;
         set_num_threads(threads);
         Console.WriteLine($"LINEAR {(different == 0 ? "all tiled outputs have the bits of one matmul" : $"{different} tiled outputs DIFFER from one matmul")} (load {LoadAverage()})");
     }
@@ -357,7 +358,7 @@ try
 
         string load = LoadAverage();
         // --t5-tiles MiB,...: ours with each WeightUpcastBuffer.TileBytes (0: one matmul per weight), alternating run by run.
-        long defaultTile = VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes;
+        long defaultTile = WeightUpcastBuffer.TileBytes;
         double[] tiles = Option("--t5-tiles", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).DefaultIfEmpty(defaultTile / 1048576.0).ToArray();
         var oursByTile = tiles.Select(_ => new List<double>()).ToArray();
@@ -371,7 +372,7 @@ try
             for (int i = 0; i < repeats; i++)
             for (int k = 0; k < tiles.Length; k++)
             {
-                VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = (long)(tiles[k] * 1048576);
+                WeightUpcastBuffer.TileBytes = (long)(tiles[k] * 1048576);
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 var encoded = model.forward(input);
@@ -382,7 +383,7 @@ try
                 else encoded.Dispose();
             }
         }
-        VideoDataset.Core.Models.WeightUpcastBuffer.TileBytes = defaultTile;
+        WeightUpcastBuffer.TileBytes = defaultTile;
         double oursPeakMiB = RssMiB("VmHWM:");
         for (int k = 0; k < tiles.Length; k++)
             Console.WriteLine($"  ours T5, tiles of {tiles[k]} MiB: {string.Join(" ", oursByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s (CPU {string.Join(" ", cpuByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s), SHA-256 {hashByTile[k]}");

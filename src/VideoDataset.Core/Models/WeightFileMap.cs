@@ -45,13 +45,7 @@ public sealed partial class WeightFileMap : IDisposable
     readonly List<MappedFile> _files = new();
 
     // Elements is null for a file that could not be mapped (its weights are read).
-    sealed class MappedFile(string path, TensorDType dtype, Tensor? elements, IntPtr start)
-    {
-        public string Path { get; } = path;
-        public TensorDType DType { get; } = dtype;
-        public Tensor? Elements { get; } = elements;
-        public IntPtr Base { get; } = start;
-    }
+    sealed record MappedFile(string Path, TensorDType DType, Tensor? Elements, IntPtr Base);
 
     public WeightFileMap(Locator locate) => _locate = locate;
 
