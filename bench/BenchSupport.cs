@@ -9,8 +9,8 @@ static class BenchSupport
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
             .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
 
-    /// <summary>This process's minor page faults so far (/proc/self/stat field 10): each is a page the kernel mapped in,
-    /// zeroed first when it is fresh anonymous memory.</summary>
+    /// <summary>This process's minor page faults so far (/proc/self/stat field 10): each maps in a page (4 KiB, or a
+    /// 2 MiB huge page), which the kernel zeroes first when it is fresh anonymous memory.</summary>
     public static long MinorFaults()
     {
         string stat = File.ReadAllText("/proc/self/stat");
