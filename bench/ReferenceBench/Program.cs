@@ -336,15 +336,16 @@ try
             int[] wh = size.Split('x').Select(int.Parse).ToArray();
             manual_seed(2024);
             using var video = rand(new long[] { 1, 3, frames, wh[1], wh[0] }).mul(2).sub(1);
-            // --repeats here defaults to 1; later runs show the steady state of a worker that encodes video after video.
-            for (int run = 0, runs = int.Parse(Option("--repeats", "1")); run < runs; run++)
+            // One run unless --repeats is given; later runs show the steady state of a worker that encodes video after video.
+            for (int run = 0, runs = args.Contains("--repeats") ? repeats : 1; run < runs; run++)
             {
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 long faults = MinorFaults();
                 var sw = Stopwatch.StartNew();
                 using var latent = encoder.Encode(video, chunk);
                 double seconds = sw.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-                string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(latent.contiguous().bytes));
+                using var contiguous = latent.contiguous();
+                string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(contiguous.bytes));
                 Console.WriteLine($"HASH {size} {frames} frames chunk {chunk}: {hash} ({seconds:F1} s, CPU {cpuSeconds:F1} s, " +
                     $"{MinorFaults() - faults} page faults, peak RSS {Kib("VmHWM:") / 1024} MiB, load {LoadAverage()})");
             }
