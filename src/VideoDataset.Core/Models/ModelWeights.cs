@@ -139,10 +139,36 @@ public static class ModelWeights
     /// <summary>A 3D convolution (zero padding mode) with weights in the input's dtype.</summary>
     public static Tensor Conv(Conv3d conv, Tensor input)
     {
+        if (PicksKernelByThreads(conv.weight!, conv.stride, conv.dilation, input))
+            return WithTwoThreads(() => Conv(conv, input));
         if (conv.weight!.dtype == input.dtype) return conv.forward(input);
         using var w = Use(conv.weight, input.dtype);
         using var b = conv.bias is { } bias ? Use(bias, input.dtype) : null;
         return nn.functional.conv3d(input, w, b, conv.stride, conv.padding, conv.dilation, conv.groups);
+    }
+
+    /// <summary>
+    /// Whether libtorch would choose this convolution's CPU algorithm by the number of threads: a 1x1 kernel,
+    /// unstrided and undilated, on a batch under 16, goes to oneDNN only when more than one thread runs and to
+    /// libtorch's own im2col + GEMM on one (for inputs of batch x channels x time x height over 20480; smaller ones
+    /// always go there), which starts its sums from the bias. A CogVideoX <c>conv_shortcut</c> is one, so a one-CPU
+    /// machine (a Slurm task with one CPU, <c>OMP_NUM_THREADS=1</c>) would write latents that differ in their last
+    /// bits from every other machine's, while DESIGN §8 wants shards' outputs byte for byte those of one machine.
+    /// </summary>
+    static bool PicksKernelByThreads(Tensor weight, long[] stride, long[] dilation, Tensor input) =>
+        input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && get_num_threads() == 1
+        && weight.shape[^1] == 1 && weight.shape[^2] == 1 && input.shape[0] < 16
+        && stride.All(s => s == 1) && dilation.All(d => d == 1);
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> with two intra-op threads and restores one: oneDNN's result does not depend
+    /// on the thread count (two to eight give the same latents), only libtorch's choice of algorithm does.
+    /// </summary>
+    static Tensor WithTwoThreads(Func<Tensor> compute)
+    {
+        set_num_threads(2);
+        try { return compute(); }
+        finally { set_num_threads(1); }
     }
 
     /// <summary>A 2D convolution (zero padding mode) with weights in the input's dtype.</summary>

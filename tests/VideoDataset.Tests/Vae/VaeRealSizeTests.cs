@@ -153,4 +153,40 @@ public class VaeRealSizeTests
             CogVideoXCausalConv3d.MinBandRows = rowsBefore;
         }
     }
+
+    [TestMethod]
+    public void LatentsAreTheSameBytesOnOneThreadAsOnSeveral()
+    {
+        // libtorch sends a 1x1 convolution (CogVideoX's conv_shortcut) of more than 20480 batch x channel x time x height
+        // to oneDNN on several threads and to its own im2col + GEMM on one, which sums in another order; the encoder must
+        // not let a one-CPU machine differ. Frames 128 high make the shortcut's input 128 x 5 x 64 = 40960.
+        string dir = VaeTestSupport.NewTempDir("vae5bthreads");
+        int threads = get_num_threads();
+        try
+        {
+            using var noGrad = no_grad();
+            manual_seed(23);
+            using var x = randn(new long[] { 1, 128, 5, 64, 12 });
+            using var w = randn(new long[] { 256, 128, 1, 1, 1 }).mul(0.05);
+            using var b = randn(256);
+            byte[] ConvOn(int count) { set_num_threads(count); using var y = nn.functional.conv3d(x, w, b); return y.bytes.ToArray(); }
+            if (ConvOn(1).AsSpan().SequenceEqual(ConvOn(2)))
+                Assert.Inconclusive("this libtorch computes a 1x1 convolution alike on one thread and on two: nothing to test");
+
+            RealSizeModels.WriteCogVideoX5bVae(dir);
+            manual_seed(29);
+            using var video = rand(new long[] { 1, 3, 9, 128, 24 }).mul(2).sub(1);
+            using var encoder = VaeLoader.LoadEncoder(dir, CPU, ScalarType.Float32);
+            byte[] EncodeOn(int count) { set_num_threads(count); using var latent = encoder.Encode(video, 8); return latent.contiguous().bytes.ToArray(); }
+            byte[] two = EncodeOn(2), three = EncodeOn(3), one = EncodeOn(1);
+            Assert.AreEqual(1, get_num_threads(), "the caller's thread count is restored");
+            Assert.IsTrue(two.AsSpan().SequenceEqual(three), "three threads give other latents than two");
+            Assert.IsTrue(two.AsSpan().SequenceEqual(one), "one thread gives other latents than two");
+        }
+        finally
+        {
+            set_num_threads(threads);
+            Directory.Delete(dir, true);
+        }
+    }
 }
