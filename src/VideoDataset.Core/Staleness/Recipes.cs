@@ -6,7 +6,10 @@ namespace VideoDataset.Core.Staleness;
 /// <summary>
 /// What an output is built from, as hashes (DESIGN §6). An output's key hashes its input content
 /// with its stage's recipe: model weights, every setting that changes the bytes, and the
-/// encoder's own version. Bump a version whenever a code change changes output bytes.
+/// encoder's own version. Bump a version whenever a code change changes output bytes. Not bumped when a change only
+/// brings outlying machines to the bytes every other machine writes (one-thread CPUs' <c>conv_shortcut</c>, 2026-12:
+/// one bfloat16 step in about 0.2 % of their values): that would re-encode every dataset for differences within
+/// the reference's tolerance.
 /// </summary>
 public static class Recipes
 {
