@@ -4,13 +4,15 @@
 //   dotnet run -c Release --project bench/ReferenceBench -- [--models vae,t5] [--vae-sizes 96x64,720x480]
 //       [--frames 49] [--chunk 16] [--t5-layers 2] [--batch 1] [--length 498] [--repeats 2] [--threads N]
 //       [--t5-dir DIR] [--t5-converted auto|yes|no] [--reference-blas system,DIR] [--reference-wait default,passive]
-//       [--runtime worker|default] [--keep]
+//       [--runtime worker|default] [--rounds N] [--keep]
 // Weights: CogVideoX-5b's VAE and T5 v1.1 XXL's shape (--t5-layers of 24), random BF16, written by RealSizeModels
 // as the tests write them. Inputs: a uniform random video in [-1, 1] (float32 [1, 3, frames, H, W]) and uniform
 // random token ids. Timed on both sides: the forward pass only (ours: CogVideoXEncoder3D.Encode with the chunk
 // length, T5EncoderModel.forward; theirs: the script's --time mode), --repeats runs each, the fastest counts.
-// Loading is not timed. The references convert the VAE's weights to float32 at load; the T5 reference is timed
-// twice, upcasting each weight at use (as stored, as ours does) and with --converted (float32 at load).
+// --rounds N (VAE): ours and then every reference, N times over; each round's ratio is of its fastest runs, and the
+// table gives the median of the rounds with their range. Loading is not timed. The references convert the VAE's
+// weights to float32 at load; the T5 reference is timed twice, upcasting each weight at use (as stored, as ours
+// does) and with --converted (float32 at load).
 // The outputs are compared too, so that the two sides are known to compute the same thing.
 // --reference-blas: the BLAS libraries the references run with, one run each: "system" (Debian's python3-torch
 // links the unoptimised reference BLAS, libblas3, through which every float32 matmul goes) or a folder holding
@@ -45,6 +47,7 @@ int t5Layers = int.Parse(Option("--t5-layers", "2"));
 int batch = int.Parse(Option("--batch", "1"));
 int length = int.Parse(Option("--length", "498"));
 int repeats = int.Parse(Option("--repeats", "2"));
+int rounds = int.Parse(Option("--rounds", "1"));
 string t5DirOption = Option("--t5-dir", "");
 string t5Converted = Option("--t5-converted", "auto");
 string[] blases = Option("--reference-blas", "system").Split(',');
@@ -75,38 +78,62 @@ try
             string input = Path.Combine(dir, $"video-{size}.safetensors"), output = Path.Combine(dir, $"latent-{size}.safetensors");
             SafetensorsFile.Write(input, new[] { ("video", TorchConvert.FromTorch(video, TensorDType.Float32)) });
 
+            // --rounds N: ours, then every reference, N times over, so that both sides of each ratio ran minutes apart
+            // at most; the VM's speed drifts more than that between the first and the last of one long run.
             string load = LoadAverage();
-            var ours = new List<double>();
-            var oursCpu = new List<double>();
-            Tensor? latent = null;
-            using (var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32))
-            using (no_grad())
+            var variants = blases.SelectMany(blas => referenceWaits.Select(wait => (Blas: blas, Wait: wait))).ToArray();
+            var ratios = variants.Select(_ => new List<(double Wall, double Cpu)>()).ToArray();
+            var oursBest = (Wall: double.MaxValue, Cpu: double.MaxValue);
+            var theirsBest = variants.Select(_ => (Wall: double.MaxValue, Cpu: double.MaxValue)).ToArray();
+            var agreements = new string[variants.Length];
+            var loadsTheirs = new string[variants.Length];
+            using var encoder = VaeLoader.LoadEncoder(vaeDir, CPU, ScalarType.Float32);
+            for (int round = 0; round < rounds; round++)
             {
-                for (int i = 0; i < repeats; i++)
+                var ours = new List<double>();
+                var oursCpu = new List<double>();
+                Tensor? latent = null;
+                using (no_grad())
                 {
-                    latent?.Dispose();
-                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                    var sw = Stopwatch.StartNew();
-                    latent = encoder.Encode(video, chunk);
-                    ours.Add(sw.Elapsed.TotalSeconds);
-                    oursCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+                    for (int i = 0; i < repeats; i++)
+                    {
+                        latent?.Dispose();
+                        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                        var sw = Stopwatch.StartNew();
+                        latent = encoder.Encode(video, chunk);
+                        ours.Add(sw.Elapsed.TotalSeconds);
+                        oursCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+                    }
+                }
+                Console.WriteLine($"  round {round + 1}: ours {size}: {Seconds(ours)} s, CPU {Seconds(oursCpu)} s");
+                oursBest = (Math.Min(oursBest.Wall, ours.Min()), Math.Min(oursBest.Cpu, oursCpu.Min()));
+                using var mine = latent!.squeeze(0).permute(1, 0, 2, 3).contiguous();
+                latent.Dispose();
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    var (blas, wait) = variants[v];
+                    loadsTheirs[v] ??= LoadAverage();
+                    string script = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, wait, vaeDir, input, chunk.ToString(), output,
+                        "--time", repeats.ToString(), "--threads", threads.ToString());
+                    var theirs = Times(script, skip: 1);
+                    var theirsCpu = Times(script, skip: 1, prefix: "CPU ");
+                    var ratio = (Wall: ours.Min() / theirs.Min(), Cpu: oursCpu.Min() / theirsCpu.Min());
+                    ratios[v].Add(ratio);
+                    theirsBest[v] = (Math.Min(theirsBest[v].Wall, theirs.Min()), Math.Min(theirsBest[v].Cpu, theirsCpu.Min()));
+                    Console.WriteLine($"  round {round + 1}: PyTorch {size} ({BlasName(blas)}, OpenMP wait {wait}): {Seconds(theirs)} s, CPU {Seconds(theirsCpu)} s; " +
+                        $"ours / PyTorch {ratio.Wall:F2}x, CPU {ratio.Cpu:F2}x");
+                    using var reference = TorchConvert.ToTorch(SafetensorsFile.Open(output).Read($"latent_{chunk}"));
+                    agreements[v] = Agreement(mine, reference);
                 }
             }
-            Console.WriteLine($"  ours {size}: {string.Join(" ", ours.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", oursCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
-            using var mine = latent!.squeeze(0).permute(1, 0, 2, 3).contiguous();
-            latent.Dispose();
-            foreach (string blas in blases)
-            foreach (string wait in referenceWaits)
+            for (int v = 0; v < variants.Length; v++)
             {
-                string loadTheirs = LoadAverage();
-                string script = RunPython(Path.Combine(python, "vae_reference.py"), blas, threads, wait, vaeDir, input, chunk.ToString(), output,
-                    "--time", repeats.ToString(), "--threads", threads.ToString());
-                var theirs = Times(script, skip: 1);
-                var theirsCpu = Times(script, skip: 1, prefix: "CPU ");
-                Console.WriteLine($"  PyTorch {size} ({BlasName(blas)}, OpenMP wait {wait}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, CPU {string.Join(" ", theirsCpu.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s");
-                using var reference = TorchConvert.ToTorch(SafetensorsFile.Open(output).Read($"latent_{chunk}"));
-                string agreement = Agreement(mine, reference);
-                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; ours with {(runtimeApplied ? "the worker's runtime settings" : "libtorch's defaults")}; PyTorch with {BlasName(blas)}, OpenMP wait {wait} | {ours.Min():F2} s (CPU {oursCpu.Min():F2} s) | {theirs.Min():F2} s (CPU {theirsCpu.Min():F2} s) | **{ours.Min() / theirs.Min():F2}x** (CPU **{oursCpu.Min() / theirsCpu.Min():F2}x**; target <= 0.70) | {agreement} | - | {load} / {loadTheirs} |");
+                var (blas, wait) = variants[v];
+                // One round: the fastest of each side, as before. Several: the median of the rounds' ratios, and their range.
+                string cpuRatios = rounds == 1 ? $"CPU **{ratios[v][0].Cpu:F2}x**"
+                    : $"CPU median **{Median(ratios[v].Select(r => r.Cpu)):F2}x** of {rounds} rounds ({ratios[v].Min(r => r.Cpu):F2}–{ratios[v].Max(r => r.Cpu):F2}x)";
+                string wallRatio = rounds == 1 ? $"{ratios[v][0].Wall:F2}x" : $"median {Median(ratios[v].Select(r => r.Wall)):F2}x";
+                rows.Add($"| CogVideoX-5b VAE encoder, {size}, {frames} frames, chunk {chunk}; ours with {(runtimeApplied ? "the worker's runtime settings" : "libtorch's defaults")}; PyTorch with {BlasName(blas)}, OpenMP wait {wait} | {oursBest.Wall:F2} s (CPU {oursBest.Cpu:F2} s) | {theirsBest[v].Wall:F2} s (CPU {theirsBest[v].Cpu:F2} s) | **{wallRatio}** ({cpuRatios}; target <= 0.70) | {agreements[v]} | - | {load} / {loadsTheirs[v]} |");
                 Console.WriteLine(rows[^1]);
             }
         }
@@ -463,6 +490,14 @@ static string Agreement(Tensor ours, Tensor reference)
     float scale = reference.abs().max().item<float>();
     float diff = ours.sub(reference).abs().max().item<float>();
     return $"max abs diff {diff:G3} of max {scale:G3}";
+}
+
+static string Seconds(IEnumerable<double> values) => string.Join(" ", values.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)));
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 // The seconds of each run from the script's "TIME [chunk length] s s ..." line.
