@@ -99,4 +99,40 @@ public class T5RealSizeTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [TestMethod]
+    public void XxlEmbeddingsAreTheSameBytesWhateverTheBatchAndTheThreadCount()
+    {
+        // Shards batch other texts together than one machine does, and may run on one CPU (DESIGN §8: byte for byte the
+        // one-machine build). At XXL's widths and 498 tokens, each text's float32 output must not depend on either.
+        string dir = T5TestSupport.TempDir("xxlbatch");
+        int threads = get_num_threads();
+        try
+        {
+            RealSizeModels.WriteT5Xxl(dir, layers: 2);
+            var texts = T5TestSupport.PaddedTexts(3, 498, 32128, seed: 17);
+            using var model = T5EncoderModel.Load(dir, CPU, ScalarType.Float32);
+            using var inference = inference_mode();
+            byte[][] Encode(IEnumerable<int[]> batch, int threadCount)
+            {
+                set_num_threads(threadCount);
+                var list = batch.ToList();
+                using var ids = tensor(list.SelectMany(t => t.Select(i => (long)i)).ToArray(), new long[] { list.Count, 498 });
+                using var output = model.forward(ids);
+                return Enumerable.Range(0, list.Count).Select(i => { using var row = output[i]; return row.bytes.ToArray(); }).ToArray();
+            }
+            var together = Encode(texts, 2);
+            var alone = Encode(texts.Take(1), 1);
+            var pair = Encode(texts.Skip(1), 2);
+            Assert.IsTrue(together[0].AsSpan().SequenceEqual(alone[0]), "text 0 alone on one thread differs from the batch of three on two");
+            Assert.IsTrue(together[1].AsSpan().SequenceEqual(pair[0]) && together[2].AsSpan().SequenceEqual(pair[1]),
+                "texts 1 and 2 batched as a pair differ from the batch of three");
+            Assert.IsFalse(together[1].AsSpan().SequenceEqual(together[2]), "degenerate: two texts encode alike");
+        }
+        finally
+        {
+            set_num_threads(threads);
+            Directory.Delete(dir, true);
+        }
+    }
 }
