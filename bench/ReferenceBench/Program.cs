@@ -420,7 +420,7 @@ try
         WeightUpcastBuffer.TileBytes = defaultTile;
         double oursPeakMiB = RssMiB("VmHWM:");
         for (int k = 0; k < tiles.Length; k++)
-            Console.WriteLine($"  ours T5, tiles of {tiles[k]} MiB: {string.Join(" ", oursByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s (CPU {string.Join(" ", cpuByTile[k].Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s), SHA-256 {hashByTile[k]}");
+            Console.WriteLine($"  ours T5, tiles of {tiles[k]} MiB: {Seconds(oursByTile[k])} s (CPU {Seconds(cpuByTile[k])} s), SHA-256 {hashByTile[k]}");
         Console.WriteLine($"  ours T5: peak RSS {oursPeakMiB:F0} MiB; outputs {(hashByTile.Distinct().Count() == 1 ? "bit-identical whatever the tile" : "DIFFER between tiles")}");
         var ours = oursByTile[0];
         // Float32 weights take twice the BF16 files' bytes.
@@ -438,7 +438,7 @@ try
             var theirs = Times(run, skip: 0);
             string theirPeak = run.Split('\n').FirstOrDefault(l => l.StartsWith("PEAK_RSS_KB ", StringComparison.Ordinal)) is { } peakLine
                 ? $"{long.Parse(peakLine[12..].Trim()) / 1024.0:F0} MiB" : "?";
-            Console.WriteLine($"  PyTorch T5 ({BlasName(blas)}{(converted ? ", --converted" : "")}): {string.Join(" ", theirs.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))} s, {run.Split('\n').FirstOrDefault(l => l.StartsWith("BLAS ", StringComparison.Ordinal))}, peak {theirPeak}");
+            Console.WriteLine($"  PyTorch T5 ({BlasName(blas)}{(converted ? ", --converted" : "")}): {Seconds(theirs)} s, {run.Split('\n').FirstOrDefault(l => l.StartsWith("BLAS ", StringComparison.Ordinal))}, peak {theirPeak}");
             byte[] raw = File.ReadAllBytes(output);
             var values = new float[raw.Length / 4];
             Buffer.BlockCopy(raw, 0, values, 0, raw.Length);
@@ -492,6 +492,7 @@ static string Agreement(Tensor ours, Tensor reference)
     return $"max abs diff {diff:G3} of max {scale:G3}";
 }
 
+// Seconds as the tables print them, two decimals each.
 static string Seconds(IEnumerable<double> values) => string.Join(" ", values.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)));
 
 static double Median(IEnumerable<double> values)

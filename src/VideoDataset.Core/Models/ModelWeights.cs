@@ -139,8 +139,16 @@ public static class ModelWeights
     /// <summary>A 3D convolution (zero padding mode) with weights in the input's dtype.</summary>
     public static Tensor Conv(Conv3d conv, Tensor input)
     {
-        if (PicksKernelByThreads(conv.weight!, conv.stride, conv.dilation, input))
-            return WithTwoThreads(() => Conv(conv, input));
+        if (!PicksKernelByThreads(conv, input)) return ConvWithInputDtype(conv, input);
+        // oneDNN's result does not depend on the thread count (two to eight give the same latents), only libtorch's
+        // choice of algorithm does: two threads for this call, then one again.
+        set_num_threads(2);
+        try { return ConvWithInputDtype(conv, input); }
+        finally { set_num_threads(1); }
+    }
+
+    static Tensor ConvWithInputDtype(Conv3d conv, Tensor input)
+    {
         if (conv.weight!.dtype == input.dtype) return conv.forward(input);
         using var w = Use(conv.weight, input.dtype);
         using var b = conv.bias is { } bias ? Use(bias, input.dtype) : null;
@@ -155,21 +163,10 @@ public static class ModelWeights
     /// machine (a Slurm task with one CPU, <c>OMP_NUM_THREADS=1</c>) would write latents that differ in their last
     /// bits from every other machine's, while DESIGN §8 wants shards' outputs byte for byte those of one machine.
     /// </summary>
-    static bool PicksKernelByThreads(Tensor weight, long[] stride, long[] dilation, Tensor input) =>
-        input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && get_num_threads() == 1
-        && weight.shape[^1] == 1 && weight.shape[^2] == 1 && input.shape[0] < 16
-        && stride.All(s => s == 1) && dilation.All(d => d == 1);
-
-    /// <summary>
-    /// Runs <paramref name="compute"/> with two intra-op threads and restores one: oneDNN's result does not depend
-    /// on the thread count (two to eight give the same latents), only libtorch's choice of algorithm does.
-    /// </summary>
-    static Tensor WithTwoThreads(Func<Tensor> compute)
-    {
-        set_num_threads(2);
-        try { return compute(); }
-        finally { set_num_threads(1); }
-    }
+    static bool PicksKernelByThreads(Conv3d conv, Tensor input) =>
+        input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[0] < 16
+        && conv.weight!.shape[^1] == 1 && conv.weight.shape[^2] == 1
+        && conv.stride.All(s => s == 1) && conv.dilation.All(d => d == 1) && get_num_threads() == 1;
 
     /// <summary>A 2D convolution (zero padding mode) with weights in the input's dtype.</summary>
     public static Tensor Conv(Conv2d conv, Tensor input)
